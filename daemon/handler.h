@@ -1,0 +1,57 @@
+/* The protocol handler table.
+ *
+ * Every listener is bound to one entry of this table; the connection layer
+ * (conn.c) owns sockets, buffers, limits and timers and calls the entry's
+ * callbacks, so a handler only speaks its protocol. Adding a protocol is
+ * one file and one row in handlers.c. */
+#ifndef PIXD_HANDLER_H
+#define PIXD_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pixd_conn pixd_conn;
+
+/* Why the connection layer asks a handler to say goodbye. */
+enum pixd_goodbye {
+    PIXD_BYE_LIMIT = 1,    /* over --max-connections or --max-per-host */
+    PIXD_BYE_IDLE,         /* nothing in either direction for --idle-timeout */
+    PIXD_BYE_SHUTDOWN,     /* SIGTERM / SIGINT */
+};
+
+typedef struct pixd_handler {
+    const char *name;           /* as in --listen NAME=ADDR */
+    const char *default_listen; /* listened on when no --listen is given, or NULL */
+    const char *summary;        /* one line for --help */
+    size_t state_size;          /* per-connection state, zeroed, in conn->state */
+
+    /* A connection was accepted and counted. Return <0 to close it. */
+    int (*open)(pixd_conn *c);
+    /* Bytes arrived. data is owned by the connection layer and valid only
+     * during the call; keep what you need. */
+    void (*read)(pixd_conn *c, const uint8_t *data, size_t len);
+    /* Tell the peer why it is being let go, in this protocol (write an
+     * error frame, an HTTP 503, ...). The layer then ends the connection
+     * after the write queue drains. May be NULL: the socket just closes. */
+    void (*goodbye)(pixd_conn *c, enum pixd_goodbye why);
+    /* The write queue fell below the low-water mark (see conn.h). May be NULL. */
+    void (*drain)(pixd_conn *c);
+    /* The connection is going away: release state. Called once, for every
+     * connection that open() accepted; no writes are possible any more. */
+    void (*close)(pixd_conn *c);
+} pixd_handler;
+
+/* The table, indexed by enum pixd_handler_id; rows in handlers.c. */
+enum pixd_handler_id {
+    PIXD_H_NATIVE,
+    PIXD_H_COUNT_
+};
+
+extern const pixd_handler *const pixd_handlers[PIXD_H_COUNT_];
+
+/* Find a handler by name; NULL if there is none. */
+const pixd_handler *pixd_handler_find(const char *name);
+/* Index of h in the table (for per-handler counters). */
+int pixd_handler_index(const pixd_handler *h);
+
+#endif

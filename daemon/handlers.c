@@ -1,0 +1,23 @@
+#include "handler.h"
+
+#include <string.h>
+
+extern const pixd_handler pixd_native_handler;
+
+const pixd_handler *const pixd_handlers[PIXD_H_COUNT_] = {
+    [PIXD_H_NATIVE] = &pixd_native_handler,
+};
+
+const pixd_handler *pixd_handler_find(const char *name) {
+    for (int i = 0; i < PIXD_H_COUNT_; i++)
+        if (pixd_handlers[i] && strcmp(pixd_handlers[i]->name, name) == 0)
+            return pixd_handlers[i];
+    return NULL;
+}
+
+int pixd_handler_index(const pixd_handler *h) {
+    for (int i = 0; i < PIXD_H_COUNT_; i++)
+        if (pixd_handlers[i] == h)
+            return i;
+    return -1;
+}

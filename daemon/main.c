@@ -1,0 +1,41 @@
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "log.h"
+#include "options.h"
+#include "server.h"
+
+int main(int argc, char **argv) {
+    static pixd_options opt;
+    static pixd_server srv;
+    char err[512] = "";
+    uv_loop_t loop;
+    int r;
+
+    pixd_log_init();
+    signal(SIGPIPE, SIG_IGN);
+    pixd_options_defaults(&opt);
+    r = pixd_options_parse(&opt, argc, argv, err, sizeof err);
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "pixd: %s\n", err);
+        return 2;
+    }
+    pixd_log_set_level(opt.log_level);
+    if ((r = uv_loop_init(&loop)) < 0) {
+        pixd_err("cannot start the event loop: %s", uv_strerror(r));
+        return 1;
+    }
+    r = pixd_server_start(&srv, &loop, &opt);
+    if (r == 0)
+        uv_run(&loop, UV_RUN_DEFAULT);
+    pixd_server_free(&srv);
+    if (uv_loop_close(&loop) != 0)
+        pixd_warn("event loop closed with handles still open");
+    if (r == 0)
+        pixd_info("stopped");
+    return r == 0 ? 0 : 1;
+}

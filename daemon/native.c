@@ -1,0 +1,214 @@
+/* The native protocol handler (pixd-protocol(7)): frames in, one message
+ * table dispatches them, replies out through the connection layer. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "handler.h"
+#include "log.h"
+#include "pixd-config.h"
+#include "pixproto.h"
+#include "server.h"
+
+#define AGENT "pixd/" PIXD_VERSION
+#define PING_MAX 64
+
+typedef struct native_state {
+    pixproto_decoder *dec;
+    uint32_t version; /* 0 until HELLO was answered */
+    char agent[64];
+} native_state;
+
+/* A message handler returns 0, or a negative PIXPROTO_E* code that the
+ * dispatcher sends back as an ERROR for the request's id. */
+typedef int (*native_fn)(pixd_conn *c, native_state *st, const pixproto_frame *f);
+
+typedef struct native_cmd {
+    native_fn fn;
+    const char *name;
+} native_cmd;
+
+static void send_frame(pixd_conn *c, long n, uint8_t *buf) {
+    if (n < 0) {
+        pixd_err("conn %llu: cannot encode reply: %s", (unsigned long long)c->id,
+                 pixproto_strerror((int)n));
+        pixd_conn_close(c);
+        return;
+    }
+    pixd_conn_write_owned(c, buf, (size_t)n);
+}
+
+static void send_error(pixd_conn *c, uint32_t id, int code, const char *msg) {
+    uint8_t *buf = NULL;
+    long n = pixproto_build_error(id, code, msg ? msg : pixproto_strerror(code), &buf);
+    send_frame(c, n, buf);
+}
+
+static int cmd_ping(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    uint8_t *buf = NULL;
+    if (f->len > PING_MAX)
+        return PIXPROTO_ETOOBIG;
+    send_frame(c, pixproto_frame_encode(PIXPROTO_T_PONG, 0, f->id, f->body, f->len, &buf), buf);
+    return 0;
+}
+
+static int cmd_status(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    pixd_server *srv = c->srv;
+    pixproto_buf b = {0};
+    uint8_t *buf = NULL;
+    char line[200];
+    long n;
+
+    pixproto_put_str(&b, PIXPROTO_TAG_AGENT, AGENT);
+    pixproto_put_u64(&b, PIXPROTO_TAG_PID, (uint64_t)getpid());
+    pixproto_put_u64(&b, PIXPROTO_TAG_UPTIME_MS, pixd_server_uptime_ms(srv));
+    pixproto_put_u64(&b, PIXPROTO_TAG_CONNECTIONS, srv->n_conns);
+    for (pixd_listener *l = srv->listeners; l; l = l->next) {
+        snprintf(line, sizeof line, "%s %s", l->handler->name, l->addr);
+        pixproto_put_str(&b, PIXPROTO_TAG_LISTENER, line);
+    }
+    for (int i = 0; i < PIXD_H_COUNT_; i++) {
+        if (!pixd_handlers[i])
+            continue;
+        snprintf(line, sizeof line, "%s %llu", pixd_handlers[i]->name,
+                 (unsigned long long)srv->n_by_handler[i]);
+        pixproto_put_str(&b, PIXPROTO_TAG_HANDLER_CONNS, line);
+    }
+    if (b.err) {
+        int e = b.err;
+        pixproto_buf_free(&b);
+        return e;
+    }
+    n = pixproto_frame_encode(PIXPROTO_T_STATUS_REPLY, 0, f->id, b.data, b.len, &buf);
+    pixproto_buf_free(&b);
+    send_frame(c, n, buf);
+    return 0;
+}
+
+static int cmd_cancel(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    /* Nothing is long-running yet; cancelling an unknown id is not an error
+     * because the request may have finished as the CANCEL crossed it. */
+    return 0;
+}
+
+static int cmd_hello_again(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    return PIXPROTO_EINVALID;
+}
+
+static const native_cmd commands[256] = {
+    [PIXPROTO_T_HELLO] = {cmd_hello_again, "hello"},
+    [PIXPROTO_T_PING] = {cmd_ping, "ping"},
+    [PIXPROTO_T_STATUS] = {cmd_status, "status"},
+    [PIXPROTO_T_CANCEL] = {cmd_cancel, "cancel"},
+};
+
+static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    pixproto_hello h;
+    uint8_t *buf = NULL;
+    int v;
+
+    if (f->type != PIXPROTO_T_HELLO || f->id != 0) {
+        send_error(c, 0, PIXPROTO_ENOTHELLO,
+                   "the first frame must be HELLO with id 0 (see pixd-protocol(7))");
+        return -1;
+    }
+    if (pixproto_parse_hello(f, &h) < 0) {
+        send_error(c, 0, PIXPROTO_EBADBODY, "malformed HELLO (bad magic or fields)");
+        return -1;
+    }
+    if ((v = pixproto_negotiate(&h)) < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "client speaks versions %u..%u, this pixd speaks %d..%d",
+                 h.min_version, h.max_version, PIXPROTO_MIN_VERSION, PIXPROTO_VERSION);
+        send_error(c, 0, PIXPROTO_EVERSION, msg);
+        return -1;
+    }
+    st->version = (uint32_t)v;
+    snprintf(st->agent, sizeof st->agent, "%s", h.agent);
+    pixd_debug("conn %llu %s: hello from \"%s\", version %d", (unsigned long long)c->id,
+               c->peer, st->agent, v);
+    send_frame(c, pixproto_build_welcome((uint32_t)v, PIXPROTO_MAX_BODY, AGENT, &buf), buf);
+    return 0;
+}
+
+static int dispatch(pixd_conn *c, native_state *st, const pixproto_frame *f) {
+    const native_cmd *cmd = &commands[f->type];
+    int r;
+
+    if (!st->version)
+        return greet(c, st, f);
+    if (f->id == 0) {
+        send_error(c, 0, PIXPROTO_EINVALID, "request id 0 is reserved; use ids from 1");
+        return 0;
+    }
+    if (!cmd->fn) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "unknown message type 0x%02x", f->type);
+        send_error(c, f->id, PIXPROTO_EBADTYPE, msg);
+        return 0;
+    }
+    r = cmd->fn(c, st, f);
+    if (r < 0)
+        send_error(c, f->id, r, NULL);
+    return 0;
+}
+
+static int native_open(pixd_conn *c) {
+    native_state *st = c->state;
+    st->dec = pixproto_decoder_new(PIXPROTO_MAX_BODY);
+    return st->dec ? 0 : -ENOMEM;
+}
+
+static void native_read(pixd_conn *c, const uint8_t *data, size_t len) {
+    native_state *st = c->state;
+    pixproto_frame f;
+    int r;
+
+    while (c->cstate == PIXD_CONN_OPEN &&
+           (r = pixproto_decoder_next(st->dec, &data, &len, &f)) != 0) {
+        if (r < 0) {
+            pixd_info("conn %llu %s: bad frame: %s", (unsigned long long)c->id,
+                      c->peer, pixproto_strerror(r));
+            send_error(c, 0, r, NULL);
+            pixd_conn_end(c);
+            return;
+        }
+        if (dispatch(c, st, &f) < 0) {
+            pixd_conn_end(c);
+            return;
+        }
+    }
+}
+
+static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
+    switch (why) {
+    case PIXD_BYE_LIMIT:
+        send_error(c, 0, PIXPROTO_ELIMIT, "too many connections; try again later");
+        break;
+    case PIXD_BYE_IDLE:
+        send_error(c, 0, PIXPROTO_ETIMEOUT, "idle for too long; reconnect when needed");
+        break;
+    case PIXD_BYE_SHUTDOWN:
+        send_error(c, 0, PIXPROTO_ESHUTDOWN, "pixd is shutting down");
+        break;
+    }
+}
+
+static void native_close(pixd_conn *c) {
+    native_state *st = c->state;
+    pixproto_decoder_free(st->dec);
+    st->dec = NULL;
+}
+
+const pixd_handler pixd_native_handler = {
+    .name = "native",
+    .default_listen = "127.0.0.1:7070",
+    .summary = "pixd's binary protocol (pixctl, libpixproto)",
+    .state_size = sizeof(native_state),
+    .open = native_open,
+    .read = native_read,
+    .goodbye = native_goodbye,
+    .close = native_close,
+};

@@ -1,0 +1,329 @@
+#include "options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "handler.h"
+#include "log.h"
+#include "pixd-config.h"
+
+enum opt_id {
+    O_LISTEN = 256,
+    O_MAX_CONNECTIONS,
+    O_MAX_PER_HOST,
+    O_IDLE_TIMEOUT,
+    O_INSECURE,
+    O_LOG_LEVEL,
+    O_CONFIG,
+    O_VERSION = 'V',
+    O_HELP = 'h',
+};
+
+enum { F_REPEAT = 1, F_CLI_ONLY = 2 };
+
+typedef struct optdef {
+    const char *name;
+    int id;
+    int has_arg;
+    unsigned flags;
+    const char *metavar;
+    const char *help;
+} optdef;
+
+/* The one list of pixd's options. --help prints it, getopt_long and the
+ * config file read it, and tests hold man/pixd.8 to it. */
+static const optdef optdefs[] = {
+    {"listen", O_LISTEN, required_argument, F_REPEAT, "PROTO=ADDR",
+     "listen for PROTO (native) on ADDR: HOST:PORT, [V6]:PORT or unix:PATH; "
+     "repeatable (default: native=127.0.0.1:7070)"},
+    {"max-connections", O_MAX_CONNECTIONS, required_argument, 0, "N",
+     "most connections open at once, all listeners (default 4096)"},
+    {"max-per-host", O_MAX_PER_HOST, required_argument, 0, "N",
+     "most connections from one IP address (default 0: no limit)"},
+    {"idle-timeout", O_IDLE_TIMEOUT, required_argument, 0, "SEC",
+     "disconnect a client silent for SEC seconds (default 20, 0: never)"},
+    {"insecure", O_INSECURE, no_argument, 0, NULL,
+     "allow listening beyond loopback without access keys"},
+    {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
+     "error, warning, notice, info (default) or debug"},
+    {"config", O_CONFIG, required_argument, F_CLI_ONLY, "FILE",
+     "read \"option = value\" lines from FILE; command-line flags win"},
+    {"version", O_VERSION, no_argument, F_CLI_ONLY, NULL, "print the version and exit"},
+    {"help", O_HELP, no_argument, F_CLI_ONLY, NULL, "print this help and exit"},
+};
+#define N_OPTDEFS (sizeof optdefs / sizeof optdefs[0])
+
+void pixd_options_defaults(pixd_options *o) {
+    memset(o, 0, sizeof *o);
+    o->max_connections = 4096;
+    o->max_per_host = 0;
+    o->idle_timeout_ms = 20000;
+    o->log_level = PIXD_LOG_INFO;
+}
+
+void pixd_options_usage(FILE *out) {
+    fprintf(out,
+            "Usage: pixd [OPTION]...\n"
+            "An image daemon: camera streams, an image store and image jobs\n"
+            "for many clients at once, over one event loop.\n\n"
+            "Options:\n");
+    for (size_t i = 0; i < N_OPTDEFS; i++) {
+        const optdef *d = &optdefs[i];
+        char left[64];
+        if (d->id < 256)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name,
+                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", d->name,
+                     d->metavar ? " " : "", d->metavar ? d->metavar : "");
+        fprintf(out, "  %-30s %s\n", left, d->help);
+    }
+    fprintf(out, "\nHandlers for --listen:");
+    for (int i = 0; i < PIXD_H_COUNT_; i++)
+        if (pixd_handlers[i])
+            fprintf(out, " %s", pixd_handlers[i]->name);
+    fprintf(out, "\n\nSee pixd(8) for details.\n");
+}
+
+static const optdef *find_def(const char *name) {
+    for (size_t i = 0; i < N_OPTDEFS; i++)
+        if (strcmp(optdefs[i].name, name) == 0)
+            return &optdefs[i];
+    return NULL;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
+    char *end;
+    unsigned long v;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s) {
+    if (!strcmp(s, "") || !strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1"))
+        return 1;
+    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0"))
+        return 0;
+    return -EINVAL;
+}
+
+static int set_listen(pixd_options *o, const char *v, char *err, size_t errlen) {
+    const char *eq = strchr(v, '=');
+    pixd_listen_spec *sp;
+    pixd_addr a;
+    char why[200];
+
+    if (!eq || eq == v) {
+        snprintf(err, errlen, "--listen %s: expected PROTO=ADDR, as in native=127.0.0.1:7070", v);
+        return -EINVAL;
+    }
+    if (o->n_listens == PIXD_MAX_LISTENS) {
+        snprintf(err, errlen, "--listen: at most %d listeners", PIXD_MAX_LISTENS);
+        return -E2BIG;
+    }
+    sp = &o->listens[o->n_listens];
+    if ((size_t)(eq - v) >= sizeof sp->handler || strlen(eq + 1) >= sizeof sp->addr) {
+        snprintf(err, errlen, "--listen %.60s: too long", v);
+        return -EINVAL;
+    }
+    memcpy(sp->handler, v, (size_t)(eq - v));
+    sp->handler[eq - v] = '\0';
+    if (!pixd_handler_find(sp->handler)) {
+        int n = snprintf(err, errlen, "--listen: no protocol handler named \"%s\"; known:", sp->handler);
+        for (int i = 0; i < PIXD_H_COUNT_ && n > 0 && (size_t)n < errlen; i++)
+            if (pixd_handlers[i])
+                n += snprintf(err + n, errlen - (size_t)n, " %s", pixd_handlers[i]->name);
+        return -EINVAL;
+    }
+    strcpy(sp->addr, eq + 1);
+    if (pixd_addr_parse(sp->addr, &a, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--listen %s: %s", v, why);
+        return -EINVAL;
+    }
+    o->n_listens++;
+    return 0;
+}
+
+static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
+                   size_t errlen) {
+    unsigned long n;
+    int r;
+    switch (d->id) {
+    case O_LISTEN:
+        return set_listen(o, v, err, errlen);
+    case O_MAX_CONNECTIONS:
+    case O_MAX_PER_HOST:
+        if (parse_uint(v, 1000000, &n) < 0 || (d->id == O_MAX_CONNECTIONS && n == 0)) {
+            snprintf(err, errlen, "--%s: \"%.40s\" is not a number from %d to 1000000",
+                     d->name, v, d->id == O_MAX_CONNECTIONS);
+            return -EINVAL;
+        }
+        if (d->id == O_MAX_CONNECTIONS)
+            o->max_connections = (unsigned)n;
+        else
+            o->max_per_host = (unsigned)n;
+        return 0;
+    case O_IDLE_TIMEOUT: {
+        char *end;
+        double s;
+        errno = 0;
+        s = strtod(v, &end);
+        if (errno || end == v || *end || !(s >= 0 && s <= 86400)) {
+            snprintf(err, errlen, "--idle-timeout: \"%.40s\" is not a number of seconds "
+                     "from 0 to 86400", v);
+            return -EINVAL;
+        }
+        o->idle_timeout_ms = (unsigned)(s * 1000 + 0.5);
+        if (s > 0 && o->idle_timeout_ms == 0)
+            o->idle_timeout_ms = 1;
+        return 0;
+    }
+    case O_INSECURE:
+        if ((r = parse_bool(v)) < 0) {
+            snprintf(err, errlen, "insecure: expected true or false, not \"%.40s\"", v);
+            return r;
+        }
+        o->insecure = r;
+        return 0;
+    case O_LOG_LEVEL:
+        if ((r = pixd_log_parse_level(v)) < 0) {
+            snprintf(err, errlen, "--log-level: \"%.40s\" is not one of error, "
+                     "warning, notice, info, debug", v);
+            return r;
+        }
+        o->log_level = r;
+        return 0;
+    }
+    snprintf(err, errlen, "--%s cannot be set here", d->name);
+    return -EINVAL;
+}
+
+int pixd_options_set(pixd_options *o, const char *name, const char *value,
+                     char *err, size_t errlen) {
+    const optdef *d = find_def(name);
+    if (!d || (d->flags & F_CLI_ONLY)) {
+        snprintf(err, errlen, "unknown option \"%.60s\"%s", name,
+                 d ? " (allowed on the command line only)" : "");
+        return -EINVAL;
+    }
+    if (d->has_arg == required_argument && value[0] == '\0') {
+        snprintf(err, errlen, "%s needs a value", name);
+        return -EINVAL;
+    }
+    return set_def(o, d, value, err, errlen);
+}
+
+static int config_cb(const char *key, const char *value, int line, void *ctx,
+                     char *err, size_t errlen) {
+    return pixd_options_set(ctx, key, value, err, errlen);
+}
+
+static int load_config(pixd_options *o, const char *path, char *err, size_t errlen) {
+    char reason[300];
+    char *text = NULL;
+    struct stat st;
+    ssize_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+    if (fd < 0) {
+        snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PIXD_CONFIG_MAX_BYTES) {
+        close(fd);
+        snprintf(err, errlen, "--config %s: not a regular file of at most %u bytes",
+                 path, PIXD_CONFIG_MAX_BYTES);
+        return -EINVAL;
+    }
+    text = malloc((size_t)st.st_size + 1);
+    if (!text) {
+        close(fd);
+        return -ENOMEM;
+    }
+    while (got < st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)(st.st_size - got));
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    close(fd);
+    r = pixd_config_parse(text, (size_t)got, config_cb, o, reason, sizeof reason);
+    free(text);
+    if (r < 0)
+        snprintf(err, errlen, "%s: %s", path, reason);
+    return r;
+}
+
+int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
+                       size_t errlen) {
+    struct option longopts[N_OPTDEFS + 1];
+    const char *config = NULL;
+    pixd_options cli;
+    int c, r, cli_listens = 0;
+
+    memset(longopts, 0, sizeof longopts);
+    for (size_t i = 0; i < N_OPTDEFS; i++) {
+        longopts[i].name = optdefs[i].name;
+        longopts[i].has_arg = optdefs[i].has_arg;
+        longopts[i].val = optdefs[i].id;
+    }
+    /* Pass 1 finds --config, --help and --version; pass 2 applies the
+     * config file and then the command line over it. */
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+        if (c == O_HELP) {
+            pixd_options_usage(stdout);
+            return 1;
+        }
+        if (c == O_VERSION) {
+            printf("pixd %s (native protocol 1)\n", PIXD_VERSION);
+            return 1;
+        }
+        if (c == O_CONFIG)
+            config = optarg;
+        if (c == '?' || c == ':') {
+            const char *arg = argv[optind - 1];
+            snprintf(err, errlen, c == '?' ? "unknown option \"%s\"; see pixd --help"
+                                           : "%s needs a value; see pixd --help", arg);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument \"%s\"; pixd takes only options "
+                 "(see pixd --help)", argv[optind]);
+        return -EINVAL;
+    }
+    if (config && (r = load_config(o, config, err, errlen)) < 0)
+        return r;
+    cli = *o;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+        const optdef *d = NULL;
+        for (size_t i = 0; i < N_OPTDEFS; i++)
+            if (optdefs[i].id == c)
+                d = &optdefs[i];
+        if (!d || (d->flags & F_CLI_ONLY))
+            continue;
+        /* Repeatable options from the command line replace the config's. */
+        if (d->id == O_LISTEN && !cli_listens++)
+            cli.n_listens = 0;
+        if ((r = set_def(&cli, d, optarg ? optarg : "", err, errlen)) < 0)
+            return r;
+    }
+    *o = cli;
+    return 0;
+}

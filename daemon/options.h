@@ -1,0 +1,42 @@
+/* pixd's options: one table drives getopt_long, --help, the config file
+ * and the man page test. */
+#ifndef PIXD_OPTIONS_H
+#define PIXD_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define PIXD_MAX_LISTENS 32
+
+typedef struct pixd_listen_spec {
+    char handler[32];
+    char addr[300];
+} pixd_listen_spec;
+
+typedef struct pixd_options {
+    pixd_listen_spec listens[PIXD_MAX_LISTENS];
+    size_t n_listens;
+    unsigned max_connections;   /* total, all listeners */
+    unsigned max_per_host;      /* 0: no per-host limit */
+    unsigned idle_timeout_ms;   /* 0: never */
+    int insecure;               /* allow non-loopback listeners without keys */
+    int log_level;
+    int check_config;           /* reserved: validate and exit */
+} pixd_options;
+
+void pixd_options_defaults(pixd_options *o);
+
+/* Parse argv (and the --config file it names). Returns 0 to run, 1 when
+ * --help or --version was printed (exit 0), or a negative errno with a
+ * message for the user in err (exit 2). */
+int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
+                       size_t errlen);
+
+/* Apply one "name = value" setting as if given as --name value; used by
+ * the config file and by tests. */
+int pixd_options_set(pixd_options *o, const char *name, const char *value,
+                     char *err, size_t errlen);
+
+void pixd_options_usage(FILE *out);
+
+#endif

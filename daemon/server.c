@@ -1,0 +1,186 @@
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+
+/* How long in-flight work may take to finish after SIGTERM. */
+#define STOP_GRACE_MS 3000
+
+uint64_t pixd_server_uptime_ms(const pixd_server *srv) {
+    return (uv_hrtime() - srv->start_hr) / 1000000u;
+}
+
+static void force_close_all(pixd_server *srv) {
+    while (srv->conns)
+        pixd_conn_close(srv->conns);
+}
+
+static void on_stop_timer(uv_timer_t *t) {
+    pixd_server *srv = t->data;
+    if (srv->conns)
+        pixd_notice("closing connections that did not finish in time");
+    force_close_all(srv);
+}
+
+void pixd_server_stop(pixd_server *srv) {
+    if (srv->stopping) {
+        force_close_all(srv);
+        return;
+    }
+    srv->stopping = 1;
+    pixd_notify("STOPPING=1");
+    pixd_info("shutting down: %llu connection(s) to finish",
+              (unsigned long long)srv->n_conns);
+    pixd_listen_close_all(srv);
+    for (pixd_conn *c = srv->conns, *n; c; c = n) {
+        n = c->next;
+        pixd_conn_goodbye(c, PIXD_BYE_SHUTDOWN);
+    }
+    /* Unreferenced: the loop ends as soon as the last connection closes,
+     * and the timer only matters if one does not. */
+    uv_timer_start(&srv->stop_timer, on_stop_timer, STOP_GRACE_MS, 0);
+    uv_unref((uv_handle_t *)&srv->stop_timer);
+}
+
+static void reload(pixd_server *srv) {
+    pixd_notify("RELOADING=1");
+    /* Later: keys (--keys) and other reloadable state hook in here. */
+    pixd_info("SIGHUP: reloaded (nothing reloadable is configured)");
+    pixd_notify("READY=1");
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    pixd_server *srv = h->data;
+    if (signum == SIGHUP) {
+        reload(srv);
+        return;
+    }
+    if (srv->stopping)
+        pixd_notice("second %s: closing everything now", strsignal(signum));
+    else
+        pixd_info("%s received", strsignal(signum));
+    pixd_server_stop(srv);
+}
+
+static int start_signals(pixd_server *srv) {
+    static const int signums[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(srv->loop, &srv->sig[i]);
+        srv->sig[i].data = srv;
+        int r = uv_signal_start(&srv->sig[i], on_signal, signums[i]);
+        if (r < 0)
+            return r;
+        /* Signals never keep the loop alive by themselves. */
+        uv_unref((uv_handle_t *)&srv->sig[i]);
+    }
+    return 0;
+}
+
+/* Each connection costs a descriptor; the default soft limit (1024) is
+ * far below what a daemon serving many clients needs. */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int open_systemd_sockets(pixd_server *srv, int *n_out) {
+    char **names = NULL;
+    int n = pixd_notify_listen_fds(&names), r = 0;
+
+    *n_out = n > 0 ? n : 0;
+    if (n < 0) {
+        pixd_err("socket activation: %s", strerror(-n));
+        return n;
+    }
+    for (int i = 0; i < n && r == 0; i++) {
+        const char *name = names && names[i] ? names[i] : "";
+        const pixd_handler *h = pixd_handler_find(name);
+        if (!h) {
+            /* systemd names sockets "unknown" or after the unit unless
+             * FileDescriptorName= says otherwise. */
+            if (name[0] && strcmp(name, "unknown") != 0)
+                pixd_notice("socket from systemd named \"%s\" matches no handler; "
+                            "serving the native protocol on it", name);
+            h = pixd_handlers[PIXD_H_NATIVE];
+        }
+        r = pixd_listen_fd_open(srv, h, 3 + i);
+    }
+    pixd_notify_free_names(names);
+    return r;
+}
+
+static int open_listeners(pixd_server *srv) {
+    const pixd_options *o = srv->opt;
+    int n_sd = 0, r;
+
+    if ((r = open_systemd_sockets(srv, &n_sd)) < 0)
+        return r;
+    for (size_t i = 0; i < o->n_listens; i++)
+        if ((r = pixd_listen_spec_open(srv, &o->listens[i])) < 0)
+            return r;
+    if (o->n_listens || n_sd)
+        return 0;
+    for (int i = 0; i < PIXD_H_COUNT_; i++) {
+        const pixd_handler *h = pixd_handlers[i];
+        pixd_listen_spec spec;
+        if (!h || !h->default_listen)
+            continue;
+        snprintf(spec.handler, sizeof spec.handler, "%s", h->name);
+        snprintf(spec.addr, sizeof spec.addr, "%s", h->default_listen);
+        if ((r = pixd_listen_spec_open(srv, &spec)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt) {
+    int r;
+
+    srv->loop = loop;
+    srv->opt = opt;
+    srv->start_hr = uv_hrtime();
+    if ((r = pixd_hosts_init(&srv->hosts)) < 0)
+        return r;
+    uv_timer_init(loop, &srv->stop_timer);
+    srv->stop_timer.data = srv;
+    uv_unref((uv_handle_t *)&srv->stop_timer);
+    raise_fd_limit();
+    if ((r = start_signals(srv)) < 0) {
+        pixd_err("cannot handle signals: %s", uv_strerror(r));
+        return r;
+    }
+    if ((r = open_listeners(srv)) < 0)
+        return r;
+    if (!srv->listeners) {
+        pixd_err("nothing to listen on: give --listen PROTO=ADDR");
+        return -EINVAL;
+    }
+    pixd_notify("READY=1");
+    return 0;
+}
+
+static void closed_nothing(uv_handle_t *h) { (void)h; }
+
+void pixd_server_free(pixd_server *srv) {
+    pixd_listen_close_all(srv);
+    force_close_all(srv);
+    for (int i = 0; i < 3; i++)
+        if (srv->sig[i].loop && !uv_is_closing((uv_handle_t *)&srv->sig[i]))
+            uv_close((uv_handle_t *)&srv->sig[i], closed_nothing);
+    if (srv->stop_timer.loop && !uv_is_closing((uv_handle_t *)&srv->stop_timer))
+        uv_close((uv_handle_t *)&srv->stop_timer, closed_nothing);
+    /* Let the close callbacks run so every handle's memory is released. */
+    if (srv->loop)
+        uv_run(srv->loop, UV_RUN_DEFAULT);
+    pixd_hosts_free(&srv->hosts);
+}

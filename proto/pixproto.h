@@ -1,0 +1,242 @@
+/* libpixproto: codec for pixd's native protocol, version 1.
+ *
+ * This library does no I/O. It turns frames into bytes and bytes into
+ * frames, and builds and parses the bodies of the protocol's messages.
+ * The wire format is specified in pixd-protocol(7); this header is the
+ * source of truth for the C API, and pixproto.hpp wraps it for C++.
+ *
+ * Conventions: functions return 0 or a positive count on success and a
+ * negative PIXPROTO_E* code on failure (never errno values). Every function
+ * that takes bytes says who owns them and for how long.
+ */
+#ifndef PIXPROTO_H
+#define PIXPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PIXPROTO_VERSION 1        /* the newest protocol version spoken */
+#define PIXPROTO_MIN_VERSION 1    /* the oldest one still spoken */
+#define PIXPROTO_MAGIC "PIXD"     /* first 4 body bytes of HELLO */
+#define PIXPROTO_HEADER_SIZE 12u
+/* Hard ceiling on a frame body, before and after decompression. Larger
+ * payloads travel as several frames with PIXPROTO_F_MORE set. */
+#define PIXPROTO_MAX_BODY (1u << 20)
+/* Chunk size that senders of large bodies should use. */
+#define PIXPROTO_CHUNK (256u * 1024u)
+
+/* Frame flags (the header's flags byte). Unknown flags are an error. */
+enum {
+    PIXPROTO_F_ZLIB = 0x01, /* body is a zlib stream (RFC 1950) */
+    PIXPROTO_F_MORE = 0x02, /* more frames of the same message follow */
+    PIXPROTO_F_ALL = 0x03
+};
+
+/* Message types. Requests come from the client, replies and stream
+ * events from the server; each reply carries its request's id. */
+#define PIXPROTO_TYPE_MAP(X)                                                   \
+    X(HELLO, 0x01, "hello")       /* c->s, id 0: magic, versions, agent */     \
+    X(WELCOME, 0x02, "welcome")   /* s->c, id 0: chosen version, server */     \
+    X(ERROR, 0x03, "error")       /* s->c: code and message */                 \
+    X(PING, 0x04, "ping")         /* c->s: opaque body, at most 64 bytes */    \
+    X(PONG, 0x05, "pong")         /* s->c: the ping's body echoed */           \
+    X(STATUS, 0x06, "status")     /* c->s: empty body */                       \
+    X(STATUS_REPLY, 0x07, "status-reply") /* s->c: fields, see below */        \
+    X(CANCEL, 0x08, "cancel")     /* c->s: abort request/stream with this id */ \
+    X(DATA, 0x09, "data")         /* either way: a chunk of a large body */
+
+enum pixproto_type {
+#define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,
+    PIXPROTO_TYPE_MAP(PIXPROTO_TYPE_ENUM)
+#undef PIXPROTO_TYPE_ENUM
+    PIXPROTO_T_MAX_ = 0xff
+};
+
+/* Error codes: the library's return values (negated) and the codes carried
+ * by ERROR frames on the wire (positive). One list gives both. */
+#define PIXPROTO_ERRNO_MAP(X)                                                  \
+    X(BADFRAME, 1, "malformed frame")                                          \
+    X(VERSION, 2, "no common protocol version")                                \
+    X(BADTYPE, 3, "unknown message type")                                      \
+    X(TOOBIG, 4, "frame or body too large")                                    \
+    X(BADBODY, 5, "malformed message body")                                    \
+    X(NOTHELLO, 6, "first frame must be HELLO")                                \
+    X(BUSY, 7, "server busy, try again later")                                 \
+    X(LIMIT, 8, "connection limit reached")                                    \
+    X(TIMEOUT, 9, "timed out")                                                 \
+    X(SHUTDOWN, 10, "server is shutting down")                                 \
+    X(AUTH, 11, "authentication required or failed")                           \
+    X(DENIED, 12, "permission denied")                                         \
+    X(NOTFOUND, 13, "not found")                                               \
+    X(INVALID, 14, "invalid argument")                                         \
+    X(NOMEM, 15, "out of memory")                                              \
+    X(ZLIB, 16, "compressed body is corrupt")                                  \
+    X(INTERNAL, 17, "internal server error")                                   \
+    X(NOSPACE, 18, "no space left")                                            \
+    X(EXISTS, 19, "already exists")                                            \
+    X(CANCELED, 20, "request canceled")                                        \
+    X(DUPID, 21, "request id already in use")
+
+enum pixproto_err {
+#define PIXPROTO_ERR_ENUM(name, code, str) PIXPROTO_E##name = -(code),
+    PIXPROTO_ERRNO_MAP(PIXPROTO_ERR_ENUM)
+#undef PIXPROTO_ERR_ENUM
+    PIXPROTO_EMAX_ = -1000
+};
+
+/* Text for a code, negative (library return) or positive (wire code). */
+const char *pixproto_strerror(int code);
+/* Stable short name of a code ("TOOBIG"), or NULL if unknown. */
+const char *pixproto_errname(int code);
+/* Name of a message type ("ping"), or NULL if unknown. */
+const char *pixproto_type_name(int type);
+/* 1 if type is a known message type, else 0. */
+int pixproto_type_known(int type);
+
+/* ---- Frames -------------------------------------------------------------
+ * Header, 12 bytes, integers big-endian:
+ *   u8 type, u8 flags, u16 reserved (0), u32 request id, u32 body length
+ * followed by body length bytes. */
+typedef struct pixproto_frame {
+    uint8_t type;
+    uint8_t flags;   /* PIXPROTO_F_MORE survives decoding; F_ZLIB does not,
+                        the decoder hands out the inflated body */
+    uint32_t id;
+    const uint8_t *body; /* owned by whoever produced the frame */
+    size_t len;
+} pixproto_frame;
+
+/* Write the 12-byte header for a frame with body_len bytes into out.
+ * Returns PIXPROTO_HEADER_SIZE, or PIXPROTO_ETOOBIG / PIXPROTO_EINVAL-like
+ * errors (EBADFRAME for unknown flags). */
+int pixproto_header_encode(uint8_t out[PIXPROTO_HEADER_SIZE], uint8_t type,
+                           uint8_t flags, uint32_t id, size_t body_len);
+
+/* Encode a whole frame into a buffer malloc'd by the library; the caller
+ * owns *out and frees it with free(). With PIXPROTO_F_ZLIB in flags the
+ * body is deflated first (and sent uncompressed, flag cleared, when that
+ * would not make it smaller). Returns the total length or a negative code. */
+long pixproto_frame_encode(uint8_t type, uint8_t flags, uint32_t id,
+                           const void *body, size_t len, uint8_t **out);
+
+/* ---- Incremental decoder -------------------------------------------------
+ * Accepts bytes in any split (one at a time works). Enforces the header
+ * rules and the body ceiling as soon as the header is complete, before any
+ * body byte is buffered, and inflates zlib bodies with the same ceiling. */
+typedef struct pixproto_decoder pixproto_decoder;
+
+/* max_body: ceiling for this decoder, 0 means PIXPROTO_MAX_BODY; values
+ * above PIXPROTO_MAX_BODY are clamped to it. NULL on allocation failure. */
+pixproto_decoder *pixproto_decoder_new(size_t max_body);
+void pixproto_decoder_free(pixproto_decoder *d); /* accepts NULL */
+
+/* Consume bytes from *in (advancing *in and decreasing *inlen) until one
+ * frame is complete or the input is used up. Returns 1 with *out filled
+ * (out->body stays valid until the next call on d), 0 when more bytes are
+ * needed, or a negative code; after an error the decoder stays failed and
+ * keeps returning it. The caller keeps ownership of the input bytes. */
+int pixproto_decoder_next(pixproto_decoder *d, const uint8_t **in,
+                          size_t *inlen, pixproto_frame *out);
+
+/* Bytes buffered toward an incomplete frame (for tests and metrics). */
+size_t pixproto_decoder_pending(const pixproto_decoder *d);
+
+/* ---- Fields (message bodies) ---------------------------------------------
+ * Structured bodies are a sequence of fields: u16 tag, u32 length, value.
+ * Integers are u64 big-endian (length 8); strings are UTF-8 without NUL;
+ * a tag may repeat (lists). Readers skip tags they do not know, which is
+ * how later versions add fields without breaking older peers. */
+enum pixproto_tag {
+    /* HELLO / WELCOME */
+    PIXPROTO_TAG_MIN_VERSION = 1, /* u64 */
+    PIXPROTO_TAG_MAX_VERSION = 2, /* u64 */
+    PIXPROTO_TAG_VERSION = 3,     /* u64, WELCOME: the version chosen */
+    PIXPROTO_TAG_AGENT = 4,       /* str, "pixctl/0.1.0" or "pixd/0.1.0" */
+    PIXPROTO_TAG_MAX_BODY = 5,    /* u64, WELCOME: peer's body ceiling */
+    /* ERROR */
+    PIXPROTO_TAG_CODE = 10,       /* u64, a positive PIXPROTO_E* code */
+    PIXPROTO_TAG_MESSAGE = 11,    /* str, human-readable, says what to do */
+    /* STATUS_REPLY */
+    PIXPROTO_TAG_UPTIME_MS = 20,  /* u64 */
+    PIXPROTO_TAG_CONNECTIONS = 21,/* u64, open connections, all handlers */
+    PIXPROTO_TAG_LISTENER = 22,   /* str, repeated: "native 127.0.0.1:7070" */
+    PIXPROTO_TAG_PID = 23,        /* u64 */
+    PIXPROTO_TAG_HANDLER_CONNS = 24 /* str, repeated: "native 3" */
+};
+
+/* A growable output buffer for fields. Zero-initialise, append, take the
+ * bytes from .data/.len, then pixproto_buf_free(). */
+typedef struct pixproto_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    int err; /* first error seen; appends after an error do nothing */
+} pixproto_buf;
+
+void pixproto_buf_free(pixproto_buf *b);
+int pixproto_put_u64(pixproto_buf *b, uint16_t tag, uint64_t v);
+int pixproto_put_str(pixproto_buf *b, uint16_t tag, const char *s);
+int pixproto_put_bytes(pixproto_buf *b, uint16_t tag, const void *p, size_t n);
+
+/* Reading: iterate with pixproto_field_next over a body the caller owns. */
+typedef struct pixproto_field {
+    uint16_t tag;
+    const uint8_t *value; /* points into the body being read */
+    size_t len;
+} pixproto_field;
+
+typedef struct pixproto_reader {
+    const uint8_t *p;
+    size_t left;
+} pixproto_reader;
+
+void pixproto_reader_init(pixproto_reader *r, const void *body, size_t len);
+/* 1 with *f filled, 0 at the end, PIXPROTO_EBADBODY if truncated. */
+int pixproto_field_next(pixproto_reader *r, pixproto_field *f);
+/* Value helpers; PIXPROTO_EBADBODY if the field has the wrong length. */
+int pixproto_field_u64(const pixproto_field *f, uint64_t *v);
+/* Copies at most cap-1 bytes and NUL-terminates; PIXPROTO_EBADBODY if the
+ * value holds a NUL byte, PIXPROTO_ETOOBIG if it does not fit. */
+int pixproto_field_str(const pixproto_field *f, char *dst, size_t cap);
+
+/* ---- Messages ------------------------------------------------------------
+ * Builders encode a whole frame (see pixproto_frame_encode for ownership);
+ * parsers read a frame's body. */
+typedef struct pixproto_hello {
+    uint32_t min_version, max_version;
+    char agent[64];
+} pixproto_hello;
+
+typedef struct pixproto_welcome {
+    uint32_t version;
+    uint32_t max_body;
+    char agent[64];
+} pixproto_welcome;
+
+typedef struct pixproto_error {
+    uint32_t code;       /* positive wire code */
+    char message[256];
+} pixproto_error;
+
+long pixproto_build_hello(const char *agent, uint8_t **out);
+long pixproto_build_welcome(uint32_t version, uint32_t max_body,
+                            const char *agent, uint8_t **out);
+/* code may be given negative (library style) or positive. */
+long pixproto_build_error(uint32_t id, int code, const char *message,
+                          uint8_t **out);
+
+/* HELLO: checks the magic; PIXPROTO_EBADBODY if malformed. */
+int pixproto_parse_hello(const pixproto_frame *f, pixproto_hello *h);
+/* Pick the version both sides speak: returns it, or PIXPROTO_EVERSION. */
+int pixproto_negotiate(const pixproto_hello *h);
+int pixproto_parse_welcome(const pixproto_frame *f, pixproto_welcome *w);
+int pixproto_parse_error(const pixproto_frame *f, pixproto_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
