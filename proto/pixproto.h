@@ -111,8 +111,9 @@ typedef struct pixproto_frame {
 } pixproto_frame;
 
 /* Write the 12-byte header for a frame with body_len bytes into out.
- * Returns PIXPROTO_HEADER_SIZE, or PIXPROTO_ETOOBIG / PIXPROTO_EINVAL-like
- * errors (EBADFRAME for unknown flags). */
+ * Returns PIXPROTO_HEADER_SIZE, or PIXPROTO_EBADFRAME for unknown flags,
+ * PIXPROTO_ETOOBIG for body_len > PIXPROTO_MAX_BODY, PIXPROTO_EZLIB for
+ * F_ZLIB with an empty body (no zlib stream is empty). */
 int pixproto_header_encode(uint8_t out[PIXPROTO_HEADER_SIZE], uint8_t type,
                            uint8_t flags, uint32_t id, size_t body_len);
 
@@ -177,7 +178,11 @@ typedef struct pixproto_buf {
     int err; /* first error seen; appends after an error do nothing */
 } pixproto_buf;
 
+/* Frees the bytes and zeroes *b for reuse; accepts NULL. */
 void pixproto_buf_free(pixproto_buf *b);
+/* Appenders return 0 or b->err: PIXPROTO_ENOMEM, PIXPROTO_ETOOBIG for a
+ * value over UINT32_MAX bytes, PIXPROTO_EINVALID for a NULL string or a
+ * NULL pointer with n > 0. The bytes are copied. */
 int pixproto_put_u64(pixproto_buf *b, uint16_t tag, uint64_t v);
 int pixproto_put_str(pixproto_buf *b, uint16_t tag, const char *s);
 int pixproto_put_bytes(pixproto_buf *b, uint16_t tag, const void *p, size_t n);
@@ -200,12 +205,16 @@ int pixproto_field_next(pixproto_reader *r, pixproto_field *f);
 /* Value helpers; PIXPROTO_EBADBODY if the field has the wrong length. */
 int pixproto_field_u64(const pixproto_field *f, uint64_t *v);
 /* Copies at most cap-1 bytes and NUL-terminates; PIXPROTO_EBADBODY if the
- * value holds a NUL byte, PIXPROTO_ETOOBIG if it does not fit. */
+ * value holds a NUL byte (dst is then ""), PIXPROTO_ETOOBIG if it does not
+ * fit (dst then holds the longest prefix of whole UTF-8 characters that
+ * fits, for callers content with a shortened string). */
 int pixproto_field_str(const pixproto_field *f, char *dst, size_t cap);
 
 /* ---- Messages ------------------------------------------------------------
  * Builders encode a whole frame (see pixproto_frame_encode for ownership);
- * parsers read a frame's body. */
+ * parsers read a frame's body, return PIXPROTO_EINVALID for a frame of
+ * another type, skip unknown tags, let the last of a repeated field count,
+ * and cut over-long strings to fit. */
 typedef struct pixproto_hello {
     uint32_t min_version, max_version;
     char agent[64];

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Write the seed corpus for one fuzz target into a directory.
+
+usage: make-corpus.py TARGET OUTDIR
+
+Seeds for the protocol targets (decoder, fields) are built here from the
+wire format (pixd-protocol(7)) with the standard library only. Files in a
+directory seeds-TARGET beside this script are copied as well, which is all
+that other targets get.
+"""
+import os
+import shutil
+import struct
+import sys
+import zlib
+
+F_ZLIB, F_MORE = 0x01, 0x02
+HELLO, WELCOME, ERROR, PING, PONG, STATUS, STATUS_REPLY, CANCEL, DATA = range(1, 10)
+TAG = dict(MIN_VERSION=1, MAX_VERSION=2, VERSION=3, AGENT=4, MAX_BODY=5,
+           CODE=10, MESSAGE=11, UPTIME_MS=20, CONNECTIONS=21, LISTENER=22,
+           PID=23, HANDLER_CONNS=24)
+
+
+def frame(ftype, body=b"", flags=0, rid=0, reserved=0):
+    if flags & F_ZLIB:
+        body = zlib.compress(body)
+    return struct.pack(">BBHII", ftype, flags, reserved, rid, len(body)) + body
+
+
+def field(tag, value):
+    if isinstance(value, int):
+        value = struct.pack(">Q", value)
+    elif isinstance(value, str):
+        value = value.encode()
+    return struct.pack(">HI", tag, len(value)) + value
+
+
+def fields(*pairs):
+    return b"".join(field(TAG[name], value) for name, value in pairs)
+
+
+HELLO_BODY = b"PIXD" + fields(("MIN_VERSION", 1), ("MAX_VERSION", 1),
+                              ("AGENT", "pixctl/0.1.0"))
+WELCOME_BODY = fields(("VERSION", 1), ("MAX_BODY", 1 << 20), ("AGENT", "pixd/0.1.0"))
+ERROR_BODY = fields(("CODE", 3), ("MESSAGE", "unknown message type"))
+STATUS_BODY = fields(("AGENT", "pixd/0.1.0"), ("PID", 4242), ("UPTIME_MS", 1234),
+                     ("CONNECTIONS", 2), ("LISTENER", "native 127.0.0.1:7070"),
+                     ("LISTENER", "http 127.0.0.1:7080"),
+                     ("HANDLER_CONNS", "native 2"))
+
+
+def decoder_seeds():
+    # Two leading bytes: ceiling selector (0: default, n: n * 64 bytes) and
+    # the largest piece the stream is fed in (0: all at once).
+    session = (frame(HELLO, HELLO_BODY) + frame(PING, b"ping", rid=1)
+               + frame(STATUS, rid=2) + frame(CANCEL, rid=3))
+    chunks = b"".join(frame(DATA, bytes([i]) * 300, F_MORE, rid=4) for i in range(3))
+    return {
+        "hello": b"\0\0" + frame(HELLO, HELLO_BODY),
+        "session-bytewise": b"\0\1" + session,
+        "session-pieces": b"\0\7" + session,
+        "welcome": b"\0\3" + frame(WELCOME, WELCOME_BODY),
+        "error": b"\0\0" + frame(ERROR, ERROR_BODY, rid=7),
+        "pong": b"\0\0" + frame(PONG, b"\xa5" * 64, rid=1),
+        "status-reply-zlib": b"\3\5" + frame(STATUS_REPLY, STATUS_BODY, F_ZLIB, rid=2),
+        "data-chunks": b"\0\x40" + chunks + frame(DATA, b"end", rid=4),
+        "zlib-data": b"\0\0" + frame(DATA, bytes(range(256)) * 8, F_ZLIB, rid=5),
+        "zlib-over-ceiling": b"\1\0" + frame(DATA, bytes(4096), F_ZLIB, rid=6),
+        "too-big": b"\1\0" + frame(DATA, bytes(100), rid=6),
+        "unknown-type": b"\0\0" + frame(0x7F, b"future", rid=9),
+        "bad-flags": b"\0\0" + frame(PING, b"x", flags=0x80, rid=1),
+        "bad-reserved": b"\0\0" + frame(PING, b"x", rid=1, reserved=1),
+        "truncated": b"\0\0" + frame(PING, b"truncated", rid=1)[:-3],
+    }
+
+
+def fields_seeds():
+    return {
+        "hello": HELLO_BODY,
+        "welcome": WELCOME_BODY,
+        "error": ERROR_BODY,
+        "status-reply": STATUS_BODY,
+        "nul-in-string": field(TAG["MESSAGE"], b"a\0b") + field(TAG["CODE"], 1),
+        "short-u64": b"PIXD" + field(TAG["MIN_VERSION"], b"\0\0\0\1"),
+        "truncated": ERROR_BODY[:-4],
+        "utf8": field(TAG["AGENT"], "pixd \u00e9\u20ac/0.1" * 8),
+    }
+
+
+BUILT = {"decoder": decoder_seeds, "fields": fields_seeds}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.strip().splitlines()[2])
+    target, outdir = sys.argv[1:]
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "seeds-" + target)
+    if target not in BUILT and not os.path.isdir(shipped):
+        sys.exit("make-corpus.py: no seeds for target " + repr(target))
+    os.makedirs(outdir, exist_ok=True)
+    for name, data in BUILT.get(target, dict)().items():
+        with open(os.path.join(outdir, "seed-" + name), "wb") as f:
+            f.write(data)
+    if os.path.isdir(shipped):
+        for name in os.listdir(shipped):
+            shutil.copy(os.path.join(shipped, name), os.path.join(outdir, name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,515 @@
+/* Incremental decoder: splits, header rules, limits, zlib bodies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "pixproto.h"
+
+#define MAX_FRAMES 8
+
+/* A decoded frame copied out of the decoder, which reuses its buffers. */
+struct copy {
+    uint8_t type, flags;
+    uint32_t id;
+    uint8_t body[4096];
+    size_t len;
+};
+
+/* Builds a header byte by byte, so that tests can break its rules. */
+static void raw_header(uint8_t *p, uint8_t type, uint8_t flags,
+                       uint16_t reserved, uint32_t id, uint32_t len)
+{
+    p[0] = type;
+    p[1] = flags;
+    p[2] = (uint8_t)(reserved >> 8);
+    p[3] = (uint8_t)reserved;
+    for (int i = 0; i < 4; i++) {
+        p[4 + i] = (uint8_t)(id >> (24 - 8 * i));
+        p[8 + i] = (uint8_t)(len >> (24 - 8 * i));
+    }
+}
+
+/* Feeds len bytes in chunks of at most chunk bytes (0: all at once) and
+ * copies out every frame. Returns the frame count or the decoder's error. */
+static int feed(pixproto_decoder *d, const uint8_t *buf, size_t len,
+                size_t chunk, struct copy *frames)
+{
+    int n = 0;
+
+    while (len > 0) {
+        size_t piece = chunk && chunk < len ? chunk : len;
+        const uint8_t *in = buf;
+        size_t left = piece;
+        pixproto_frame f;
+        int rc;
+
+        while ((rc = pixproto_decoder_next(d, &in, &left, &f)) == 1) {
+            assert_true(n < MAX_FRAMES);
+            assert_true(f.len <= sizeof frames[n].body);
+            assert_non_null(f.body);
+            frames[n].type = f.type;
+            frames[n].flags = f.flags;
+            frames[n].id = f.id;
+            frames[n].len = f.len;
+            memcpy(frames[n].body, f.body, f.len);
+            n++;
+        }
+        if (rc < 0)
+            return rc;
+        assert_int_equal(left, 0);
+        buf += piece;
+        len -= piece;
+    }
+    return n;
+}
+
+/* Two frames, one plain and one deflated, and what they decode to. */
+struct stream {
+    uint8_t bytes[8192];
+    size_t len;
+    uint8_t data[3000];
+};
+
+static void make_stream(struct stream *s)
+{
+    uint8_t *a = NULL, *b = NULL;
+    long na, nb;
+
+    for (size_t i = 0; i < sizeof s->data; i++)
+        s->data[i] = (uint8_t)(i % 7);
+    na = pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "hello", 5, &a);
+    nb = pixproto_frame_encode(PIXPROTO_T_DATA, PIXPROTO_F_ZLIB | PIXPROTO_F_MORE,
+                               2, s->data, sizeof s->data, &b);
+    assert_true(na > 0 && nb > 0);
+    assert_int_equal(b[1], PIXPROTO_F_ZLIB | PIXPROTO_F_MORE);
+    assert_true((size_t)(na + nb) <= sizeof s->bytes);
+    memcpy(s->bytes, a, (size_t)na);
+    memcpy(s->bytes + na, b, (size_t)nb);
+    s->len = (size_t)(na + nb);
+    free(a);
+    free(b);
+}
+
+static void check_stream(const struct stream *s, const struct copy *f)
+{
+    assert_int_equal(f[0].type, PIXPROTO_T_PING);
+    assert_int_equal(f[0].flags, 0);
+    assert_int_equal(f[0].id, 1);
+    assert_int_equal(f[0].len, 5);
+    assert_memory_equal(f[0].body, "hello", 5);
+    assert_int_equal(f[1].type, PIXPROTO_T_DATA);
+    assert_int_equal(f[1].flags, PIXPROTO_F_MORE);
+    assert_int_equal(f[1].id, 2);
+    assert_int_equal(f[1].len, sizeof s->data);
+    assert_memory_equal(f[1].body, s->data, sizeof s->data);
+}
+
+static void decoder_round_trip(void **state)
+{
+    struct stream s;
+    struct copy f[MAX_FRAMES];
+    pixproto_decoder *d = pixproto_decoder_new(0);
+
+    make_stream(&s);
+    assert_int_equal(feed(d, s.bytes, s.len, 0, f), 2);
+    check_stream(&s, f);
+    assert_int_equal(pixproto_decoder_pending(d), 0);
+    pixproto_decoder_free(d);
+}
+
+static void decoder_one_byte_at_a_time(void **state)
+{
+    struct stream s;
+    struct copy f[MAX_FRAMES];
+    pixproto_decoder *d = pixproto_decoder_new(0);
+
+    make_stream(&s);
+    assert_int_equal(feed(d, s.bytes, s.len, 1, f), 2);
+    check_stream(&s, f);
+    pixproto_decoder_free(d);
+}
+
+static void decoder_every_split_point(void **state)
+{
+    struct stream s;
+    struct copy f[MAX_FRAMES];
+
+    make_stream(&s);
+    for (size_t cut = 0; cut <= s.len; cut++) {
+        pixproto_decoder *d = pixproto_decoder_new(0);
+        int n = feed(d, s.bytes, cut, 0, f);
+
+        assert_true(n >= 0);
+        n += feed(d, s.bytes + cut, s.len - cut, 0, f + n);
+        assert_int_equal(n, 2);
+        check_stream(&s, f);
+        pixproto_decoder_free(d);
+    }
+}
+
+static void decoder_truncated_frame_waits(void **state)
+{
+    uint8_t *buf = NULL;
+    long n = pixproto_frame_encode(PIXPROTO_T_PING, 0, 9, "0123456789", 10, &buf);
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    pixproto_frame f;
+
+    for (long i = 0; i < n - 1; i++) {
+        const uint8_t *in = buf + i;
+        size_t left = 1;
+
+        assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 0);
+        assert_int_equal(left, 0);
+        assert_int_equal(pixproto_decoder_pending(d), (size_t)i + 1);
+    }
+    {
+        const uint8_t *in = buf + n - 1;
+        size_t left = 1;
+
+        assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 1);
+        assert_memory_equal(f.body, "0123456789", 10);
+        assert_int_equal(pixproto_decoder_pending(d), 0);
+    }
+    pixproto_decoder_free(d);
+    free(buf);
+}
+
+static void decoder_refuses_oversize_from_header(void **state)
+{
+    uint8_t buf[PIXPROTO_HEADER_SIZE + 8] = {0};
+    const uint8_t *in = buf;
+    size_t left = sizeof buf;
+    pixproto_decoder *d = pixproto_decoder_new(100);
+    pixproto_frame f;
+
+    raw_header(buf, PIXPROTO_T_DATA, 0, 0, 1, 101);
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), PIXPROTO_ETOOBIG);
+    /* Refused after the header alone: not one body byte was taken. */
+    assert_int_equal(left, 8);
+    pixproto_decoder_free(d);
+}
+
+static void decoder_clamps_max_body(void **state)
+{
+    const size_t limits[] = {0, PIXPROTO_MAX_BODY, (size_t)PIXPROTO_MAX_BODY * 4};
+
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        uint8_t h[PIXPROTO_HEADER_SIZE];
+        const uint8_t *in = h;
+        size_t left = sizeof h;
+        pixproto_decoder *d = pixproto_decoder_new(limits[i]);
+        pixproto_frame f;
+
+        raw_header(h, PIXPROTO_T_DATA, 0, 0, 1, PIXPROTO_MAX_BODY);
+        assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 0);
+        pixproto_decoder_free(d);
+
+        d = pixproto_decoder_new(limits[i]);
+        in = h;
+        left = sizeof h;
+        raw_header(h, PIXPROTO_T_DATA, 0, 0, 1, PIXPROTO_MAX_BODY + 1);
+        assert_int_equal(pixproto_decoder_next(d, &in, &left, &f),
+                         PIXPROTO_ETOOBIG);
+        pixproto_decoder_free(d);
+    }
+}
+
+static int decode_header_only(uint8_t type, uint8_t flags, uint16_t reserved,
+                              uint32_t len)
+{
+    uint8_t h[PIXPROTO_HEADER_SIZE];
+    const uint8_t *in = h;
+    size_t left = sizeof h;
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    pixproto_frame f;
+    int rc;
+
+    raw_header(h, type, flags, reserved, 1, len);
+    rc = pixproto_decoder_next(d, &in, &left, &f);
+    pixproto_decoder_free(d);
+    return rc;
+}
+
+static void decoder_refuses_unknown_flags(void **state)
+{
+    for (unsigned bit = 2; bit < 8; bit++)
+        assert_int_equal(decode_header_only(PIXPROTO_T_PING,
+                                            (uint8_t)(1u << bit), 0, 0),
+                         PIXPROTO_EBADFRAME);
+}
+
+static void decoder_refuses_nonzero_reserved(void **state)
+{
+    assert_int_equal(decode_header_only(PIXPROTO_T_PING, 0, 1, 0),
+                     PIXPROTO_EBADFRAME);
+    assert_int_equal(decode_header_only(PIXPROTO_T_PING, 0, 0x8000, 0),
+                     PIXPROTO_EBADFRAME);
+}
+
+static void decoder_refuses_empty_zlib_body(void **state)
+{
+    assert_int_equal(decode_header_only(PIXPROTO_T_DATA, PIXPROTO_F_ZLIB, 0, 0),
+                     PIXPROTO_EZLIB);
+}
+
+static void decoder_passes_unknown_type(void **state)
+{
+    uint8_t *buf = NULL;
+    long n = pixproto_frame_encode(0x7f, 0, 42, "x", 1, &buf);
+    struct copy f[MAX_FRAMES];
+    pixproto_decoder *d = pixproto_decoder_new(0);
+
+    assert_int_equal(feed(d, buf, (size_t)n, 0, f), 1);
+    assert_int_equal(f[0].type, 0x7f);
+    assert_int_equal(f[0].id, 42);
+    assert_false(pixproto_type_known(f[0].type));
+    pixproto_decoder_free(d);
+    free(buf);
+}
+
+static void decoder_empty_body_is_not_null(void **state)
+{
+    uint8_t h[PIXPROTO_HEADER_SIZE];
+    const uint8_t *in = h;
+    size_t left = sizeof h;
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    pixproto_frame f;
+
+    raw_header(h, PIXPROTO_T_STATUS, 0, 0, 3, 0);
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 1);
+    assert_non_null(f.body);
+    assert_int_equal(f.len, 0);
+    assert_int_equal(f.id, 3);
+    pixproto_decoder_free(d);
+}
+
+static void decoder_body_outlives_input(void **state)
+{
+    uint8_t *buf = NULL;
+    long n = pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "abcd", 4, &buf);
+    const uint8_t *in = buf;
+    size_t left = (size_t)n;
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    pixproto_frame f;
+
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 1);
+    memset(buf, 0, (size_t)n);
+    free(buf);
+    assert_memory_equal(f.body, "abcd", 4);
+    pixproto_decoder_free(d);
+}
+
+static void decoder_reuses_body_buffer(void **state)
+{
+    uint8_t *a = NULL, *b = NULL;
+    long na = pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "abcdef", 6, &a);
+    long nb = pixproto_frame_encode(PIXPROTO_T_PING, 0, 2, "xyz", 3, &b);
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    const uint8_t *in = a;
+    size_t left = (size_t)na;
+    pixproto_frame f;
+    const uint8_t *first;
+
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 1);
+    first = f.body;
+    in = b;
+    left = (size_t)nb;
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 1);
+    assert_ptr_equal(f.body, first);
+    assert_memory_equal(f.body, "xyz", 3);
+    pixproto_decoder_free(d);
+    free(a);
+    free(b);
+}
+
+/* Deflates plain into a frame with its own header, for bodies the encoder
+ * would refuse to produce. Returns the frame's length; caller frees. */
+static size_t zlib_frame(const uint8_t *plain, size_t len, uint8_t **out)
+{
+    uLongf zlen = compressBound((uLong)len);
+    uint8_t *buf = malloc(PIXPROTO_HEADER_SIZE + zlen);
+
+    assert_non_null(buf);
+    assert_int_equal(compress2(buf + PIXPROTO_HEADER_SIZE, &zlen, plain,
+                               (uLong)len, 9),
+                     Z_OK);
+    raw_header(buf, PIXPROTO_T_DATA, PIXPROTO_F_ZLIB, 0, 1, (uint32_t)zlen);
+    *out = buf;
+    return PIXPROTO_HEADER_SIZE + zlen;
+}
+
+static void decoder_refuses_zlib_bomb(void **state)
+{
+    const size_t big = 2u << 20;
+    uint8_t *zeros = calloc(1, big);
+    uint8_t *buf = NULL;
+    size_t n = zlib_frame(zeros, big, &buf);
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    const uint8_t *in = buf;
+    size_t left = n;
+    pixproto_frame f;
+
+    assert_true(n < 8192); /* tiny on the wire */
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), PIXPROTO_ETOOBIG);
+    pixproto_decoder_free(d);
+    free(buf);
+    free(zeros);
+}
+
+static void decoder_zlib_limit_is_exact(void **state)
+{
+    uint8_t plain[1001];
+    struct copy f[MAX_FRAMES];
+
+    memset(plain, 'z', sizeof plain);
+    for (size_t len = 999; len <= 1001; len++) {
+        uint8_t *buf = NULL;
+        size_t n = zlib_frame(plain, len, &buf);
+
+        /* Whole (inflated from the input) and byte by byte (staged). */
+        for (size_t chunk = 0; chunk <= 1; chunk++) {
+            pixproto_decoder *d = pixproto_decoder_new(1000);
+            int rc = feed(d, buf, n, chunk, f);
+
+            if (len <= 1000) {
+                assert_int_equal(rc, 1);
+                assert_int_equal(f[0].len, len);
+                assert_int_equal(f[0].flags, 0);
+                assert_memory_equal(f[0].body, plain, len);
+            } else {
+                assert_int_equal(rc, PIXPROTO_ETOOBIG);
+            }
+            pixproto_decoder_free(d);
+        }
+        free(buf);
+    }
+}
+
+static int decode_zlib_body(const uint8_t *z, size_t zlen)
+{
+    uint8_t buf[512];
+    struct copy f[MAX_FRAMES];
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    int rc;
+
+    assert_true(zlen <= sizeof buf - PIXPROTO_HEADER_SIZE);
+    raw_header(buf, PIXPROTO_T_DATA, PIXPROTO_F_ZLIB, 0, 1, (uint32_t)zlen);
+    memcpy(buf + PIXPROTO_HEADER_SIZE, z, zlen);
+    rc = feed(d, buf, PIXPROTO_HEADER_SIZE + zlen, 0, f);
+    pixproto_decoder_free(d);
+    return rc;
+}
+
+static void decoder_refuses_corrupt_zlib(void **state)
+{
+    const char text[] = "the same words, the same words, the same words";
+    uint8_t z[256];
+    uLongf zlen = sizeof z;
+
+    assert_int_equal(compress2(z, &zlen, (const uint8_t *)text, sizeof text, 9),
+                     Z_OK);
+    assert_int_equal(decode_zlib_body(z, zlen), 1);
+    z[0] ^= 0xff; /* bad zlib header */
+    assert_int_equal(decode_zlib_body(z, zlen), PIXPROTO_EZLIB);
+    z[0] ^= 0xff;
+    z[zlen - 1] ^= 0x01; /* bad Adler-32 */
+    assert_int_equal(decode_zlib_body(z, zlen), PIXPROTO_EZLIB);
+    assert_int_equal(decode_zlib_body((const uint8_t *)"garbage!", 8),
+                     PIXPROTO_EZLIB);
+}
+
+static void decoder_refuses_truncated_zlib(void **state)
+{
+    const char text[] = "truncated streams are corrupt streams";
+    uint8_t z[256];
+    uLongf zlen = sizeof z;
+
+    assert_int_equal(compress2(z, &zlen, (const uint8_t *)text, sizeof text, 9),
+                     Z_OK);
+    for (size_t cut = 1; cut < zlen; cut++)
+        assert_int_equal(decode_zlib_body(z, cut), PIXPROTO_EZLIB);
+}
+
+static void decoder_refuses_bytes_after_zlib_end(void **state)
+{
+    uint8_t z[256];
+    uLongf zlen = sizeof z - 1;
+
+    assert_int_equal(compress2(z, &zlen, (const uint8_t *)"abc", 3, 9), Z_OK);
+    z[zlen] = 0;
+    assert_int_equal(decode_zlib_body(z, zlen + 1), PIXPROTO_EZLIB);
+}
+
+static void decoder_stays_failed(void **state)
+{
+    uint8_t bad[PIXPROTO_HEADER_SIZE];
+    uint8_t *good = NULL;
+    long n = pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "p", 1, &good);
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    const uint8_t *in = bad;
+    size_t left = sizeof bad;
+    pixproto_frame f;
+
+    raw_header(bad, PIXPROTO_T_PING, 0x40, 0, 1, 0);
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), PIXPROTO_EBADFRAME);
+    for (int i = 0; i < 3; i++) {
+        in = good;
+        left = (size_t)n;
+        assert_int_equal(pixproto_decoder_next(d, &in, &left, &f),
+                         PIXPROTO_EBADFRAME);
+        assert_int_equal(left, (size_t)n);
+    }
+    pixproto_decoder_free(d);
+    free(good);
+}
+
+static void decoder_refuses_bad_arguments(void **state)
+{
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    const uint8_t *in = NULL;
+    size_t left = 1;
+    pixproto_frame f;
+
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), PIXPROTO_EINVALID);
+    left = 0;
+    assert_int_equal(pixproto_decoder_next(d, &in, &left, &f), 0);
+    assert_int_equal(pixproto_decoder_next(NULL, &in, &left, &f),
+                     PIXPROTO_EINVALID);
+    assert_int_equal(pixproto_decoder_pending(NULL), 0);
+    pixproto_decoder_free(d);
+    pixproto_decoder_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decoder_round_trip),
+        cmocka_unit_test(decoder_one_byte_at_a_time),
+        cmocka_unit_test(decoder_every_split_point),
+        cmocka_unit_test(decoder_truncated_frame_waits),
+        cmocka_unit_test(decoder_refuses_oversize_from_header),
+        cmocka_unit_test(decoder_clamps_max_body),
+        cmocka_unit_test(decoder_refuses_unknown_flags),
+        cmocka_unit_test(decoder_refuses_nonzero_reserved),
+        cmocka_unit_test(decoder_refuses_empty_zlib_body),
+        cmocka_unit_test(decoder_passes_unknown_type),
+        cmocka_unit_test(decoder_empty_body_is_not_null),
+        cmocka_unit_test(decoder_body_outlives_input),
+        cmocka_unit_test(decoder_reuses_body_buffer),
+        cmocka_unit_test(decoder_refuses_zlib_bomb),
+        cmocka_unit_test(decoder_zlib_limit_is_exact),
+        cmocka_unit_test(decoder_refuses_corrupt_zlib),
+        cmocka_unit_test(decoder_refuses_truncated_zlib),
+        cmocka_unit_test(decoder_refuses_bytes_after_zlib_end),
+        cmocka_unit_test(decoder_stays_failed),
+        cmocka_unit_test(decoder_refuses_bad_arguments),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
