@@ -48,9 +48,11 @@ static void send_error(pixd_conn *c, uint32_t id, int code, const char *msg) {
 
 static int cmd_ping(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     uint8_t *buf = NULL;
+    long n;
     if (f->len > PING_MAX)
         return PIXPROTO_ETOOBIG;
-    send_frame(c, pixproto_frame_encode(PIXPROTO_T_PONG, 0, f->id, f->body, f->len, &buf), buf);
+    n = pixproto_frame_encode(PIXPROTO_T_PONG, 0, f->id, f->body, f->len, &buf);
+    send_frame(c, n, buf);
     return 0;
 }
 
@@ -107,6 +109,7 @@ static const native_cmd commands[256] = {
 static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixproto_hello h;
     uint8_t *buf = NULL;
+    long n;
     int v;
 
     if (f->type != PIXPROTO_T_HELLO || f->id != 0) {
@@ -129,7 +132,8 @@ static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     snprintf(st->agent, sizeof st->agent, "%s", h.agent);
     pixd_debug("conn %llu %s: hello from \"%s\", version %d", (unsigned long long)c->id,
                c->peer, st->agent, v);
-    send_frame(c, pixproto_build_welcome((uint32_t)v, PIXPROTO_MAX_BODY, AGENT, &buf), buf);
+    n = pixproto_build_welcome((uint32_t)v, PIXPROTO_MAX_BODY, AGENT, &buf);
+    send_frame(c, n, buf);
     return 0;
 }
 

@@ -80,7 +80,7 @@ class ManyClients(PixdTestCase):
             conns.append(s)
         for s in conns:
             self.assertEqual(s.recv(1)[0], T_WELCOME)
-        r = self.pixd.pixctl("status", "--json")
+        r = self.pixd.pixctl("--json", "status")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r'"connections"\s*:\s*1001\b')
         r = self.pixd.pixctl("ping")

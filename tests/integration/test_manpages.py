@@ -22,9 +22,9 @@ def man_flags(page):
     flags = set()
     for i, line in enumerate(lines[:-1]):
         if line.startswith(".TP"):
-            m = re.search(r"\\-\\-([a-z0-9-]+)", lines[i + 1])
+            m = re.search(r"\\-\\-((?:[a-z0-9]|\\-)+)", lines[i + 1])
             if m:
-                flags.add(m.group(1))
+                flags.add(m.group(1).replace("\\", ""))
     return flags
 
 

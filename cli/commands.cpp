@@ -1,0 +1,98 @@
+#include "commands.hpp"
+
+#include "pixd-config.h"
+
+#include <cstring>
+#include <iterator>
+
+namespace pixctl {
+
+namespace {
+
+// The table: `pixctl --help` lists commands in this order.
+const Command *const command_table[] = {
+    &help_command,
+    &ping_command,
+    &status_command,
+};
+
+std::string command_hint(const Command &c) { return std::string("pixctl ") + c.name + " --help"; }
+
+} // namespace
+
+const Command *const *commands_begin() { return std::begin(command_table); }
+const Command *const *commands_end() { return std::end(command_table); }
+
+const Command *find_command(const std::string &name)
+{
+    for (const Command *c : command_table) {
+        if (name == c->name)
+            return c;
+    }
+    return nullptr;
+}
+
+std::string server_label(const Globals &g)
+{
+    if (!g.unix_path.empty())
+        return "unix:" + g.unix_path;
+    return pixproto::detail::host_port(g.host, g.port);
+}
+
+pixproto::Client connect(const Globals &g)
+{
+    const std::string agent = "pixctl/" PIXD_VERSION;
+    if (!g.unix_path.empty())
+        return pixproto::Client::connect_unix(g.unix_path, g.timeout, agent);
+    return pixproto::Client::connect_tcp(g.host, g.port, g.timeout, agent);
+}
+
+void print_command_help(std::FILE *out, const Command &c)
+{
+    std::fprintf(out, "Usage: pixctl [GLOBAL OPTIONS] %s%s%s\n\n%s\n", c.name,
+                 *c.usage ? " " : "", c.usage, c.description);
+    if (c.options.size > 0) {
+        std::fprintf(out, "\nOptions:\n");
+        print_options(out, c.options);
+    }
+    std::fprintf(out, "\nGlobal options (--host, --port, --unix, --timeout, --json) go before "
+                      "the command; see `pixctl --help`.\n");
+}
+
+int parse_command_options(const Command &c, int argc, char **argv,
+                          const std::function<void(const OptionSpec &, const char *)> &on_option)
+{
+    bool help = false;
+    int first = 0;
+    try {
+        first = parse_options(argc, argv, c.options, false, command_hint(c),
+                              [&](const OptionSpec &o, const char *arg) {
+                                  if (std::strcmp(o.name, "help") == 0)
+                                      help = true;
+                                  else
+                                      on_option(o, arg);
+                              });
+    } catch (const UsageError &e) {
+        const OptionSpec *g = find_global_option(e.unknown_option());
+        if (!g)
+            throw;
+        std::string example = std::string("--") + g->name + (g->arg ? std::string(" ") + g->arg : "");
+        throw UsageError(e.unknown_option() + " is a global option: put it before the command, as in `pixctl " +
+                             example + " " + c.name + "`",
+                         "pixctl --help");
+    }
+    if (help) {
+        print_command_help(stdout, c);
+        return -1;
+    }
+    return first;
+}
+
+void no_operands(const Command &c, int argc, char **argv, int first)
+{
+    if (first < argc)
+        throw UsageError(std::string(c.name) + " takes no arguments, but got '" + argv[first] + "'",
+                         command_hint(c));
+}
+
+} // namespace pixctl

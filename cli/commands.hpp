@@ -1,0 +1,68 @@
+// The command table. A command is one file, cli/cmd_<name>.cpp, defining a
+// `const Command <name>_command`, plus one row in commands.cpp.
+#ifndef PIXCTL_COMMANDS_HPP
+#define PIXCTL_COMMANDS_HPP
+
+#include "options.hpp"
+
+#include <pixproto.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+namespace pixctl {
+
+// What the global options chose; every command gets it.
+struct Globals {
+    std::string host = "127.0.0.1";
+    uint16_t port = 7070;
+    std::string unix_path; // non-empty: connect here instead of host:port
+    std::chrono::milliseconds timeout{10000}; // 0: wait forever
+    bool json = false;
+};
+
+struct Command {
+    const char *name;
+    const char *summary; // one line for `pixctl --help`
+    const char *usage;   // arguments after the name: "[-c COUNT] [-i SEC]"
+    const char *description; // paragraph for `pixctl NAME --help`
+    OptionList options;  // the command's own options, --help included
+    // argv[0] is the command name; returns the exit status. Throws
+    // UsageError (2), pixproto::Error (1), pixproto::ConnectionError (3).
+    int (*run)(const Globals &globals, int argc, char **argv);
+};
+
+extern const Command help_command;
+extern const Command ping_command;
+extern const Command status_command;
+
+// The table, in the order `pixctl --help` lists it.
+const Command *const *commands_begin();
+const Command *const *commands_end();
+const Command *find_command(const std::string &name);
+
+// "127.0.0.1:7070", "[::1]:7070" or "unix:/run/pixd.sock"
+std::string server_label(const Globals &g);
+// Connects as "pixctl/<version>" and does the handshake.
+pixproto::Client connect(const Globals &g);
+
+void print_main_help(std::FILE *out);
+// The global option called name ("--json", "-h"), or nullptr.
+const OptionSpec *find_global_option(const std::string &name);
+void print_command_help(std::FILE *out, const Command &c);
+
+// Parses a command's options: --help prints the command's help and returns
+// -1 (the command then returns 0); other options go to on_option. Returns
+// the index of the first operand. Throws UsageError.
+int parse_command_options(const Command &c, int argc, char **argv,
+                          const std::function<void(const OptionSpec &, const char *)> &on_option);
+
+// Throws UsageError unless argv has no operands from index first on.
+void no_operands(const Command &c, int argc, char **argv, int first);
+
+} // namespace pixctl
+
+#endif
