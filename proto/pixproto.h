@@ -47,7 +47,18 @@ enum {
     X(STATUS, 0x06, "status")     /* c->s: empty body */                       \
     X(STATUS_REPLY, 0x07, "status-reply") /* s->c: fields, see below */        \
     X(CANCEL, 0x08, "cancel")     /* c->s: abort request/stream with this id */ \
-    X(DATA, 0x09, "data")         /* either way: a chunk of a large body */
+    X(DATA, 0x09, "data")         /* either way: a chunk of a large body */ \
+    X(PUT, 0x10, "put")           /* c->s: entry NAME, SIZE, SHA256; DATA follows */ \
+    X(STORED, 0x11, "stored")     /* s->c: entry fields of the stored file */  \
+    X(GET, 0x12, "get")           /* c->s: NAME */                             \
+    X(FILE, 0x13, "file")         /* s->c: entry fields, F_MORE; DATA follows */ \
+    X(LIST, 0x14, "list")         /* c->s: empty */                            \
+    X(LIST_REPLY, 0x15, "list-reply") /* s->c: repeated ENTRY; F_MORE if more */ \
+    X(STAT, 0x16, "stat")         /* c->s: NAME */                             \
+    X(STAT_REPLY, 0x17, "stat-reply") /* s->c: entry fields */                 \
+    X(DELETE, 0x18, "delete")     /* c->s: NAME */                             \
+    X(DELETED, 0x19, "deleted")   /* s->c: NAME */                             \
+    X(END, 0x1a, "end")           /* either way: closes a streamed body; PUT's carries SHA256 */
 
 enum pixproto_type {
 #define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,
@@ -79,7 +90,8 @@ enum pixproto_type {
     X(NOSPACE, 18, "no space left")                                            \
     X(EXISTS, 19, "already exists")                                            \
     X(CANCELED, 20, "request canceled")                                        \
-    X(DUPID, 21, "request id already in use")
+    X(DUPID, 21, "request id already in use")                                  \
+    X(INTEGRITY, 22, "checksum mismatch")
 
 enum pixproto_err {
 #define PIXPROTO_ERR_ENUM(name, code, str) PIXPROTO_E##name = -(code),
@@ -166,7 +178,17 @@ enum pixproto_tag {
     PIXPROTO_TAG_CONNECTIONS = 21,/* u64, open connections, all handlers */
     PIXPROTO_TAG_LISTENER = 22,   /* str, repeated: "native 127.0.0.1:7070" */
     PIXPROTO_TAG_PID = 23,        /* u64 */
-    PIXPROTO_TAG_HANDLER_CONNS = 24 /* str, repeated: "native 3" */
+    PIXPROTO_TAG_HANDLER_CONNS = 24, /* str, repeated: "native 3" */
+    /* Store entries (PUT, STORED, FILE, STAT_REPLY, nested in ENTRY) */
+    PIXPROTO_TAG_NAME = 30,       /* str, a store name (see pixd-protocol(7)) */
+    PIXPROTO_TAG_SIZE = 31,       /* u64, bytes */
+    PIXPROTO_TAG_SHA256 = 32,     /* 32 raw bytes */
+    PIXPROTO_TAG_MTIME_MS = 33,   /* u64, ms since the Unix epoch */
+    PIXPROTO_TAG_TYPE = 34,       /* str: jpeg, png, webp, gif, bmp or data */
+    PIXPROTO_TAG_WIDTH = 35,      /* u64, pixels (images only) */
+    PIXPROTO_TAG_HEIGHT = 36,     /* u64, pixels (images only) */
+    PIXPROTO_TAG_ENTRY = 37,      /* bytes: one entry's fields, nested */
+    PIXPROTO_TAG_STORE_BYTES = 38 /* u64, STATUS_REPLY: bytes in the store */
 };
 
 /* A growable output buffer for fields. Zero-initialise, append, take the
@@ -244,6 +266,33 @@ int pixproto_parse_hello(const pixproto_frame *f, pixproto_hello *h);
 int pixproto_negotiate(const pixproto_hello *h);
 int pixproto_parse_welcome(const pixproto_frame *f, pixproto_welcome *w);
 int pixproto_parse_error(const pixproto_frame *f, pixproto_error *e);
+
+/* ---- Store entries ---------------------------------------------------------
+ * One file of the image store, as PUT sends it (name, size, sha256) and as
+ * STORED / FILE / STAT_REPLY / LIST_REPLY's ENTRY return it (all fields). */
+#define PIXPROTO_NAME_MAX 200 /* bytes of a store name, without the NUL */
+
+typedef struct pixproto_entry {
+    char name[PIXPROTO_NAME_MAX + 1];
+    uint64_t size;
+    uint8_t sha256[32];
+    int has_sha256;
+    uint64_t mtime_ms;
+    char type[16];            /* "" when unknown */
+    uint32_t width, height;   /* 0 when not an image */
+} pixproto_entry;
+
+/* Append e's fields to b (flat, as in STORED). Fields that are unset
+ * (empty type, zero width, no sha256) are left out. */
+int pixproto_put_entry(pixproto_buf *b, const pixproto_entry *e);
+/* Append e as one nested ENTRY field (LIST_REPLY). */
+int pixproto_put_entry_nested(pixproto_buf *b, const pixproto_entry *e);
+/* Read an entry from a flat field body (e.g. a STORED frame's body or an
+ * ENTRY field's value). NAME is required; PIXPROTO_EBADBODY otherwise, or
+ * for a malformed field, a SHA256 of the wrong length, or a name with NUL. */
+int pixproto_parse_entry(const void *body, size_t len, pixproto_entry *e);
+/* Frame with NAME only (GET, STAT, DELETE, DELETED). */
+long pixproto_build_name(uint8_t type, uint32_t id, const char *name, uint8_t **out);
 
 #ifdef __cplusplus
 }
