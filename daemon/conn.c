@@ -143,7 +143,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 }
 
 static void start_reading(pixd_conn *c) {
-    if (c->reading || c->paused || c->cstate != PIXD_CONN_OPEN)
+    if (c->reading || c->paused || c->holds || c->cstate != PIXD_CONN_OPEN)
         return;
     if (uv_read_start(&c->io.stream, on_alloc, on_read) == 0)
         c->reading = 1;
@@ -240,6 +240,17 @@ int pixd_conn_write_copy(pixd_conn *c, const void *data, size_t len) {
     return pixd_conn_write_owned(c, p, len);
 }
 
+void pixd_conn_hold(pixd_conn *c, int hold) {
+    if (hold) {
+        if (c->holds++ == 0 && c->reading) {
+            uv_read_stop(&c->io.stream);
+            c->reading = 0;
+        }
+    } else if (c->holds > 0 && --c->holds == 0) {
+        start_reading(c);
+    }
+}
+
 int pixd_conn_congested(const pixd_conn *c) {
     return c->queued > PIXD_CONN_WQ_HIGH || c->cstate != PIXD_CONN_OPEN;
 }
@@ -261,10 +272,10 @@ static void on_timer(uv_timer_t *t) {
     }
     if (c->cstate != PIXD_CONN_OPEN)
         return;
-    if (c->no_idle || now - c->last_active < idle) {
+    if (c->no_idle || c->holds || now - c->last_active < idle) {
         /* Activity since the timer was armed: sleep for what is left,
          * rather than re-arming the timer on every read and write. */
-        uint64_t left = c->no_idle ? idle : idle - (now - c->last_active);
+        uint64_t left = (c->no_idle || c->holds) ? idle : idle - (now - c->last_active);
         arm_timer(c, left ? left : 1);
         return;
     }

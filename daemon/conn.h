@@ -54,6 +54,7 @@ struct pixd_conn {
     unsigned paused : 1;   /* reads stopped by backpressure */
     unsigned no_idle : 1;  /* a stream: silence from the peer is fine */
     unsigned opened : 1;   /* handler->open accepted it */
+    unsigned holds;        /* handler asked to stop reading (pixd_conn_hold) */
     int handles_open;      /* closes pending before the memory is freed */
     size_t queued;         /* bytes handed to uv_write, not yet written */
     uint64_t last_active;  /* uv_now() of the last byte in or out */
@@ -82,6 +83,11 @@ int pixd_conn_write_copy(pixd_conn *c, const void *data, size_t len);
 int pixd_conn_congested(const pixd_conn *c);
 /* A stream connection may be silent from the peer's side for long. */
 void pixd_conn_set_streaming(pixd_conn *c, int streaming);
+
+/* The handler cannot take more input for now (say, an upload waits for
+ * the disk): stop reading from the peer while any hold is active. Holds
+ * count: each pixd_conn_hold(c, 1) needs a pixd_conn_hold(c, 0). */
+void pixd_conn_hold(pixd_conn *c, int hold);
 
 /* Stop reading, flush what is queued (at most PIXD_CONN_LINGER_MS), close. */
 void pixd_conn_end(pixd_conn *c);

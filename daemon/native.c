@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "handler.h"
 #include "log.h"
+#include "native.h"
 #include "pixd-config.h"
 #include "pixproto.h"
 #include "server.h"
@@ -15,22 +16,12 @@
 #define AGENT "pixd/" PIXD_VERSION
 #define PING_MAX 64
 
-typedef struct native_state {
-    pixproto_decoder *dec;
-    uint32_t version; /* 0 until HELLO was answered */
-    char agent[64];
-} native_state;
-
-/* A message handler returns 0, or a negative PIXPROTO_E* code that the
- * dispatcher sends back as an ERROR for the request's id. */
-typedef int (*native_fn)(pixd_conn *c, native_state *st, const pixproto_frame *f);
-
 typedef struct native_cmd {
     native_fn fn;
     const char *name;
 } native_cmd;
 
-static void send_frame(pixd_conn *c, long n, uint8_t *buf) {
+void pixd__native_send(pixd_conn *c, long n, uint8_t *buf) {
     if (n < 0) {
         pixd_err("conn %llu: cannot encode reply: %s", (unsigned long long)c->id,
                  pixproto_strerror((int)n));
@@ -40,10 +31,10 @@ static void send_frame(pixd_conn *c, long n, uint8_t *buf) {
     pixd_conn_write_owned(c, buf, (size_t)n);
 }
 
-static void send_error(pixd_conn *c, uint32_t id, int code, const char *msg) {
+void pixd__native_error(pixd_conn *c, uint32_t id, int code, const char *msg) {
     uint8_t *buf = NULL;
     long n = pixproto_build_error(id, code, msg ? msg : pixproto_strerror(code), &buf);
-    send_frame(c, n, buf);
+    pixd__native_send(c, n, buf);
 }
 
 static int cmd_ping(pixd_conn *c, native_state *st, const pixproto_frame *f) {
@@ -52,7 +43,7 @@ static int cmd_ping(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     if (f->len > PING_MAX)
         return PIXPROTO_ETOOBIG;
     n = pixproto_frame_encode(PIXPROTO_T_PONG, 0, f->id, f->body, f->len, &buf);
-    send_frame(c, n, buf);
+    pixd__native_send(c, n, buf);
     return 0;
 }
 
@@ -67,6 +58,7 @@ static int cmd_status(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixproto_put_u64(&b, PIXPROTO_TAG_PID, (uint64_t)getpid());
     pixproto_put_u64(&b, PIXPROTO_TAG_UPTIME_MS, pixd_server_uptime_ms(srv));
     pixproto_put_u64(&b, PIXPROTO_TAG_CONNECTIONS, srv->n_conns);
+    pixproto_put_u64(&b, PIXPROTO_TAG_STORE_BYTES, pixd_store_bytes(srv->store));
     for (pixd_listener *l = srv->listeners; l; l = l->next) {
         snprintf(line, sizeof line, "%s %s", l->handler->name, l->addr);
         pixproto_put_str(&b, PIXPROTO_TAG_LISTENER, line);
@@ -85,14 +77,50 @@ static int cmd_status(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     }
     n = pixproto_frame_encode(PIXPROTO_T_STATUS_REPLY, 0, f->id, b.data, b.len, &buf);
     pixproto_buf_free(&b);
-    send_frame(c, n, buf);
+    pixd__native_send(c, n, buf);
     return 0;
 }
 
 static int cmd_cancel(pixd_conn *c, native_state *st, const pixproto_frame *f) {
-    /* Nothing is long-running yet; cancelling an unknown id is not an error
-     * because the request may have finished as the CANCEL crossed it. */
+    /* Cancelling an unknown id is not an error: the request may have
+     * finished while the CANCEL was on its way. */
+    native_req *req = pixd__native_req_find(st, f->id);
+    if (req) {
+        pixd__native_store_cancel(req);
+        pixd__native_req_done(req);
+    }
     return 0;
+}
+
+native_req *pixd__native_req_find(native_state *st, uint32_t id) {
+    for (native_req *r = st->reqs; r; r = r->next)
+        if (r->id == id)
+            return r;
+    return NULL;
+}
+
+native_req *pixd__native_req_new(pixd_conn *c, native_state *st, uint32_t id, uint8_t type) {
+    native_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->conn = c;
+    r->id = id;
+    r->type = type;
+    r->next = st->reqs;
+    st->reqs = r;
+    return r;
+}
+
+void pixd__native_req_done(native_req *req) {
+    if (req->conn) {
+        native_state *st = req->conn->state;
+        native_req **p = &st->reqs;
+        while (*p && *p != req)
+            p = &(*p)->next;
+        if (*p)
+            *p = req->next;
+    }
+    free(req);
 }
 
 static int cmd_hello_again(pixd_conn *c, native_state *st, const pixproto_frame *f) {
@@ -104,6 +132,13 @@ static const native_cmd commands[256] = {
     [PIXPROTO_T_PING] = {cmd_ping, "ping"},
     [PIXPROTO_T_STATUS] = {cmd_status, "status"},
     [PIXPROTO_T_CANCEL] = {cmd_cancel, "cancel"},
+    [PIXPROTO_T_PUT] = {pixd__native_put, "put"},
+    [PIXPROTO_T_DATA] = {pixd__native_data, "data"},
+    [PIXPROTO_T_END] = {pixd__native_end, "end"},
+    [PIXPROTO_T_GET] = {pixd__native_get, "get"},
+    [PIXPROTO_T_LIST] = {pixd__native_list, "list"},
+    [PIXPROTO_T_STAT] = {pixd__native_stat, "stat"},
+    [PIXPROTO_T_DELETE] = {pixd__native_delete, "delete"},
 };
 
 static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
@@ -113,19 +148,19 @@ static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     int v;
 
     if (f->type != PIXPROTO_T_HELLO || f->id != 0) {
-        send_error(c, 0, PIXPROTO_ENOTHELLO,
+        pixd__native_error(c, 0, PIXPROTO_ENOTHELLO,
                    "the first frame must be HELLO with id 0 (see pixd-protocol(7))");
         return -1;
     }
     if (pixproto_parse_hello(f, &h) < 0) {
-        send_error(c, 0, PIXPROTO_EBADBODY, "malformed HELLO (bad magic or fields)");
+        pixd__native_error(c, 0, PIXPROTO_EBADBODY, "malformed HELLO (bad magic or fields)");
         return -1;
     }
     if ((v = pixproto_negotiate(&h)) < 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "client speaks versions %u..%u, this pixd speaks %d..%d",
                  h.min_version, h.max_version, PIXPROTO_MIN_VERSION, PIXPROTO_VERSION);
-        send_error(c, 0, PIXPROTO_EVERSION, msg);
+        pixd__native_error(c, 0, PIXPROTO_EVERSION, msg);
         return -1;
     }
     st->version = (uint32_t)v;
@@ -133,7 +168,7 @@ static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixd_debug("conn %llu %s: hello from \"%s\", version %d", (unsigned long long)c->id,
                c->peer, st->agent, v);
     n = pixproto_build_welcome((uint32_t)v, PIXPROTO_MAX_BODY, AGENT, &buf);
-    send_frame(c, n, buf);
+    pixd__native_send(c, n, buf);
     return 0;
 }
 
@@ -144,18 +179,18 @@ static int dispatch(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     if (!st->version)
         return greet(c, st, f);
     if (f->id == 0) {
-        send_error(c, 0, PIXPROTO_EINVALID, "request id 0 is reserved; use ids from 1");
+        pixd__native_error(c, 0, PIXPROTO_EINVALID, "request id 0 is reserved; use ids from 1");
         return 0;
     }
     if (!cmd->fn) {
         char msg[96];
         snprintf(msg, sizeof msg, "unknown message type 0x%02x", f->type);
-        send_error(c, f->id, PIXPROTO_EBADTYPE, msg);
+        pixd__native_error(c, f->id, PIXPROTO_EBADTYPE, msg);
         return 0;
     }
     r = cmd->fn(c, st, f);
     if (r < 0)
-        send_error(c, f->id, r, NULL);
+        pixd__native_error(c, f->id, r, NULL);
     return 0;
 }
 
@@ -175,7 +210,7 @@ static void native_read(pixd_conn *c, const uint8_t *data, size_t len) {
         if (r < 0) {
             pixd_info("conn %llu %s: bad frame: %s", (unsigned long long)c->id,
                       c->peer, pixproto_strerror(r));
-            send_error(c, 0, r, NULL);
+            pixd__native_error(c, 0, r, NULL);
             pixd_conn_end(c);
             return;
         }
@@ -189,19 +224,34 @@ static void native_read(pixd_conn *c, const uint8_t *data, size_t len) {
 static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     switch (why) {
     case PIXD_BYE_LIMIT:
-        send_error(c, 0, PIXPROTO_ELIMIT, "too many connections; try again later");
+        pixd__native_error(c, 0, PIXPROTO_ELIMIT, "too many connections; try again later");
         break;
     case PIXD_BYE_IDLE:
-        send_error(c, 0, PIXPROTO_ETIMEOUT, "idle for too long; reconnect when needed");
+        pixd__native_error(c, 0, PIXPROTO_ETIMEOUT, "idle for too long; reconnect when needed");
         break;
     case PIXD_BYE_SHUTDOWN:
-        send_error(c, 0, PIXPROTO_ESHUTDOWN, "pixd is shutting down");
+        pixd__native_error(c, 0, PIXPROTO_ESHUTDOWN, "pixd is shutting down");
         break;
     }
 }
 
+static void native_drain(pixd_conn *c) {
+    pixd__native_store_drain(c->state);
+}
+
 static void native_close(pixd_conn *c) {
     native_state *st = c->state;
+    /* Transfers stop here; one-shot requests still on the work queue
+     * find conn == NULL when they finish and free themselves. */
+    while (st->reqs) {
+        native_req *r = st->reqs;
+        st->reqs = r->next;
+        r->conn = NULL;
+        if (r->up || r->down) {
+            pixd__native_store_cancel(r);
+            free(r);
+        }
+    }
     pixproto_decoder_free(st->dec);
     st->dec = NULL;
 }
@@ -214,5 +264,6 @@ const pixd_handler pixd_native_handler = {
     .open = native_open,
     .read = native_read,
     .goodbye = native_goodbye,
+    .drain = native_drain,
     .close = native_close,
 };

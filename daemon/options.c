@@ -22,6 +22,9 @@ enum opt_id {
     O_INSECURE,
     O_LOG_LEVEL,
     O_CONFIG,
+    O_STORE,
+    O_MAX_UPLOAD,
+    O_MAX_STORE,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -49,6 +52,12 @@ static const optdef optdefs[] = {
      "most connections from one IP address (default 0: no limit)"},
     {"idle-timeout", O_IDLE_TIMEOUT, required_argument, 0, "SEC",
      "disconnect a client silent for SEC seconds (default 20, 0: never)"},
+    {"store", O_STORE, required_argument, 0, "DIR",
+     "keep the image store in DIR (default $STATE_DIRECTORY, else ./var/pixd)"},
+    {"max-upload", O_MAX_UPLOAD, required_argument, 0, "BYTES",
+     "largest file accepted, e.g. 512M (default 0: no limit)"},
+    {"max-store", O_MAX_STORE, required_argument, 0, "BYTES",
+     "most bytes the store may hold, e.g. 20G (default 0: no limit)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
      "allow listening beyond loopback without access keys"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
@@ -110,6 +119,47 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+int pixd_parse_bytes(const char *s, unsigned long long *out) {
+    char *end;
+    unsigned long long v;
+    unsigned shift = 0;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -EINVAL;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: return -EINVAL;
+    }
+    if (*end == 'i' || *end == 'I')
+        end++;
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end || (shift && v > (~0ull >> shift)))
+        return -EINVAL;
+    *out = v << shift;
+    return 0;
+}
+
+const char *pixd_options_store_dir(const pixd_options *o, char *buf, size_t len) {
+    const char *sd = getenv("STATE_DIRECTORY");
+    if (o->store[0])
+        return o->store;
+    if (sd && *sd) {
+        /* systemd lists one directory per StateDirectory=, ':'-separated. */
+        size_t n = strcspn(sd, ":");
+        snprintf(buf, len, "%.*s", (int)n, sd);
+        return buf;
+    }
+    return "./var/pixd";
 }
 
 static int parse_bool(const char *s) {
@@ -189,6 +239,27 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
         o->idle_timeout_ms = (unsigned)(s * 1000 + 0.5);
         if (s > 0 && o->idle_timeout_ms == 0)
             o->idle_timeout_ms = 1;
+        return 0;
+    }
+    case O_STORE:
+        if (strlen(v) >= sizeof o->store) {
+            snprintf(err, errlen, "--store: path is too long");
+            return -EINVAL;
+        }
+        strcpy(o->store, v);
+        return 0;
+    case O_MAX_UPLOAD:
+    case O_MAX_STORE: {
+        unsigned long long b;
+        if (pixd_parse_bytes(v, &b) < 0) {
+            snprintf(err, errlen, "--%s: \"%.40s\" is not a size in bytes (examples: "
+                     "1048576, 512K, 100M, 2G)", d->name, v);
+            return -EINVAL;
+        }
+        if (d->id == O_MAX_UPLOAD)
+            o->max_upload = b;
+        else
+            o->max_store = b;
         return 0;
     }
     case O_INSECURE:

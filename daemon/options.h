@@ -21,7 +21,9 @@ typedef struct pixd_options {
     unsigned idle_timeout_ms;   /* 0: never */
     int insecure;               /* allow non-loopback listeners without keys */
     int log_level;
-    int check_config;           /* reserved: validate and exit */
+    char store[4096];           /* store directory; "" = the default */
+    unsigned long long max_upload; /* bytes per file, 0: no limit */
+    unsigned long long max_store;  /* bytes in the whole store, 0: no limit */
 } pixd_options;
 
 void pixd_options_defaults(pixd_options *o);
@@ -38,5 +40,12 @@ int pixd_options_set(pixd_options *o, const char *name, const char *value,
                      char *err, size_t errlen);
 
 void pixd_options_usage(FILE *out);
+
+/* The store directory to use: --store, else $STATE_DIRECTORY (systemd),
+ * else ./var/pixd. */
+const char *pixd_options_store_dir(const pixd_options *o, char *buf, size_t len);
+
+/* "1048576", "512K", "100M", "2G", "1T" (powers of 1024) -> bytes. */
+int pixd_parse_bytes(const char *s, unsigned long long *out);
 
 #endif

@@ -155,6 +155,17 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
     srv->stop_timer.data = srv;
     uv_unref((uv_handle_t *)&srv->stop_timer);
     raise_fd_limit();
+    {
+        char dir[4096], err[512];
+        const char *path = pixd_options_store_dir(opt, dir, sizeof dir);
+        if ((r = pixd_store_open(&srv->store, loop, path, opt->max_upload, opt->max_store,
+                                 err, sizeof err)) < 0) {
+            pixd_err("%s; choose another with --store DIR", err);
+            return r;
+        }
+        pixd_info("store: %s (%llu bytes)", path,
+                  (unsigned long long)pixd_store_bytes(srv->store));
+    }
     if ((r = start_signals(srv)) < 0) {
         pixd_err("cannot handle signals: %s", uv_strerror(r));
         return r;
@@ -183,4 +194,6 @@ void pixd_server_free(pixd_server *srv) {
     if (srv->loop)
         uv_run(srv->loop, UV_RUN_DEFAULT);
     pixd_hosts_free(&srv->hosts);
+    pixd_store_free(srv->store);
+    srv->store = NULL;
 }

@@ -10,6 +10,7 @@
 #include "handler.h"
 #include "hosts.h"
 #include "options.h"
+#include "store.h"
 
 struct pixd_listener {
     union {
@@ -34,6 +35,7 @@ struct pixd_server {
     uint64_t n_by_handler[PIXD_H_COUNT_];
     uint64_t accepted, refused, next_conn_id;
     pixd_hosts hosts;
+    pixd_store *store;
     uint64_t start_hr;                /* uv_hrtime() at start */
     int stopping;
     uv_signal_t sig[3];               /* SIGINT, SIGTERM, SIGHUP */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,15 @@ static void append(client *cl, long n, uint8_t *frame) {
     free(frame);
 }
 
+static const char *store_dir(void) {
+    static char dir[64];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/pixd-test-server-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+    }
+    return dir;
+}
+
 static int port_of(const pixd_server *srv) {
     const char *colon = strrchr(srv->listeners->addr, ':');
     return atoi(colon + 1);
@@ -94,6 +104,7 @@ static void server_ping_then_shutdown_closes_every_handle(void **state) {
     memset(&srv, 0, sizeof srv);
     pixd_options_defaults(&opt);
     assert_int_equal(pixd_options_set(&opt, "listen", "native=127.0.0.1:0", err, sizeof err), 0);
+    assert_int_equal(pixd_options_set(&opt, "store", store_dir(), err, sizeof err), 0);
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(pixd_server_start(&srv, &loop, &opt), 0);
 
@@ -133,6 +144,7 @@ static void server_refuses_exposed_listener_without_insecure(void **state) {
     memset(&srv, 0, sizeof srv);
     pixd_options_defaults(&opt);
     assert_int_equal(pixd_options_set(&opt, "listen", "native=0.0.0.0:0", err, sizeof err), 0);
+    assert_int_equal(pixd_options_set(&opt, "store", store_dir(), err, sizeof err), 0);
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(pixd_server_start(&srv, &loop, &opt), -EACCES);
     pixd_server_free(&srv);

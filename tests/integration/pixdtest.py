@@ -23,6 +23,13 @@ SRCDIR = os.environ.get("SRCDIR", ".")
 
 # Message types and error codes from proto/pixproto.h.
 T_HELLO, T_WELCOME, T_ERROR, T_PING, T_PONG, T_STATUS, T_STATUS_REPLY = 1, 2, 3, 4, 5, 6, 7
+T_CANCEL, T_DATA = 8, 9
+T_PUT, T_STORED, T_GET, T_FILE, T_LIST, T_LIST_REPLY = 0x10, 0x11, 0x12, 0x13, 0x14, 0x15
+T_STAT, T_STAT_REPLY, T_DELETE, T_DELETED, T_END = 0x16, 0x17, 0x18, 0x19, 0x1a
+F_ZLIB, F_MORE = 1, 2
+TAG_NAME, TAG_SIZE, TAG_SHA256, TAG_MTIME_MS, TAG_TYPE, TAG_WIDTH, TAG_HEIGHT, TAG_ENTRY = \
+    30, 31, 32, 33, 34, 35, 36, 37
+E_INVALID, E_NOTFOUND, E_NOSPACE, E_INTEGRITY, E_DUPID = 14, 13, 18, 22, 21
 E_BADFRAME, E_VERSION, E_BADTYPE, E_TOOBIG, E_BADBODY, E_NOTHELLO = 1, 2, 3, 4, 5, 6
 E_LIMIT, E_TIMEOUT, E_SHUTDOWN, E_ZLIB = 8, 9, 10, 16
 TAG_MIN_VERSION, TAG_MAX_VERSION, TAG_AGENT, TAG_CODE, TAG_MESSAGE = 1, 2, 4, 10, 11
@@ -138,13 +145,45 @@ class Raw:
         self.sock.close()
 
 
+def entry(body):
+    """Decode an entry's fields into a dict."""
+    out = {}
+    for tag, v in parse_fields(body):
+        if tag == TAG_NAME:
+            out["name"] = v.decode()
+        elif tag == TAG_TYPE:
+            out["type"] = v.decode()
+        elif tag == TAG_SHA256:
+            out["sha256"] = v.hex()
+        elif tag in (TAG_SIZE, TAG_MTIME_MS, TAG_WIDTH, TAG_HEIGHT):
+            key = {TAG_SIZE: "size", TAG_MTIME_MS: "mtime_ms", TAG_WIDTH: "width",
+                   TAG_HEIGHT: "height"}[tag]
+            out[key] = struct.unpack(">Q", v)[0]
+    return out
+
+
+def put_frames(fid, name, data, sha=None, chunk=256 * 1024, sha_in_put=False):
+    """The frames of one upload: PUT, DATA..., END."""
+    import hashlib
+    digest = sha if sha is not None else hashlib.sha256(data).digest()
+    head = field(TAG_NAME, name) + field(TAG_SIZE, len(data))
+    if sha_in_put:
+        head += field(TAG_SHA256, digest)
+    out = [frame(T_PUT, head, fid=fid, flags=F_MORE)]
+    for i in range(0, len(data), chunk):
+        out.append(frame(T_DATA, data[i:i + chunk], fid=fid, flags=F_MORE))
+    out.append(frame(T_END, b"" if sha_in_put else field(TAG_SHA256, digest), fid=fid))
+    return b"".join(out)
+
+
 class Pixd:
     """The real pixd, started on ephemeral ports and stopped with SIGTERM."""
 
     def __init__(self, *args, listen=("native=127.0.0.1:0",), env=None, pass_fds=(),
-                 argv_prefix=None, wait=True):
+                 argv_prefix=None, wait=True, store=None):
         self.logf = tempfile.NamedTemporaryFile(prefix="pixd-", suffix=".log", delete=False)
-        cmd = (argv_prefix or []) + [PIXD]
+        self.store = store or tempfile.mkdtemp(prefix="pixd-store-")
+        cmd = (argv_prefix or []) + [PIXD, "--store", self.store]
         for spec in listen:
             cmd += ["--listen", spec]
         cmd += list(args)

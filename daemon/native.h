@@ -1,0 +1,53 @@
+/* Shared by the native protocol handler's files (native*.c). */
+#ifndef PIXD_NATIVE_H
+#define PIXD_NATIVE_H
+
+#include "conn.h"
+#include "pixproto.h"
+#include "store.h"
+
+typedef struct native_req native_req;
+
+typedef struct native_state {
+    pixproto_decoder *dec;
+    uint32_t version; /* 0 until HELLO was answered */
+    char agent[64];
+    native_req *reqs; /* requests still in progress (uploads, downloads, jobs) */
+} native_state;
+
+/* A request that outlives the frame that started it. When the connection
+ * goes away first, conn becomes NULL and whatever finishes it frees it. */
+struct native_req {
+    native_req *next;
+    pixd_conn *conn;
+    uint32_t id;
+    uint8_t type;            /* the request's message type */
+    pixd_upload *up;
+    pixd_download *down;
+};
+
+/* A message handler returns 0, or a negative PIXPROTO_E* code that the
+ * dispatcher sends back as an ERROR for the request's id. */
+typedef int (*native_fn)(pixd_conn *c, native_state *st, const pixproto_frame *f);
+
+void pixd__native_send(pixd_conn *c, long n, uint8_t *buf);
+void pixd__native_error(pixd_conn *c, uint32_t id, int code, const char *msg);
+
+native_req *pixd__native_req_find(native_state *st, uint32_t id);
+native_req *pixd__native_req_new(pixd_conn *c, native_state *st, uint32_t id, uint8_t type);
+/* Unlink req from its connection's list (if still attached) and free it. */
+void pixd__native_req_done(native_req *req);
+
+/* native_store.c */
+int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_end(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_list(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_stat(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_delete(pixd_conn *c, native_state *st, const pixproto_frame *f);
+/* Abort req's transfer (CANCEL or connection closing). */
+void pixd__native_store_cancel(native_req *req);
+void pixd__native_store_drain(native_state *st);
+
+#endif

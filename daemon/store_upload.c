@@ -1,0 +1,374 @@
+/* Uploads: bytes from a client land in ROOT/.tmp/, are hashed as they are
+ * written, and become ROOT/NAME only when complete, verified, fsync'd and
+ * renamed (and the directory fsync'd). One job per upload is on the work
+ * queue at a time, so writes stay in order; the loop keeps receiving the
+ * next chunks meanwhile, up to BUFFER_HIGH, then asks the sender to wait. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store_internal.h"
+#include "store_name.h"
+
+#define BUFFER_HIGH (4u << 20)
+#define BUFFER_LOW (1u << 20)
+#define PROBE_BYTES (256u << 10)
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t n;
+    uint8_t data[];
+} chunk;
+
+enum step { STEP_WRITE, STEP_FINISH, STEP_ABORT };
+
+struct pixd_upload {
+    store_job job;
+    enum step step;
+    /* Loop side. */
+    const pixd_upload_ops *ops; /* NULL once the owner is gone or told */
+    void *ctx;
+    uint64_t size, received;
+    uint8_t want[32];
+    int have_want, ended, running, holding, reserved;
+    chunk *head, *tail;
+    size_t queued;
+    /* Handed to the running job. */
+    chunk *batch;
+    /* Worker side (only the running job touches these). */
+    char name[PIXPROTO_NAME_MAX + 1];
+    char tmp[64];
+    int fd;
+    EVP_MD_CTX *md;
+    uint64_t written, old_size;
+    int err;
+    const char *why;
+    pixproto_entry result;
+};
+
+static void free_chunks(chunk *c) {
+    while (c) {
+        chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+}
+
+static int create_tmp(pixd_upload *u) {
+    pixd_store *st = u->job.st;
+    u->fd = openat(st->tmpfd, u->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (u->fd < 0)
+        return -errno;
+    u->md = EVP_MD_CTX_new();
+    if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL))
+        return -ENOMEM;
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void work_write(pixd_upload *u) {
+    chunk *c = u->batch;
+    if (u->fd < 0 && (u->err = create_tmp(u)) < 0)
+        goto out;
+    for (; c; c = c->next) {
+        if ((u->err = write_all(u->fd, c->data, c->n)) < 0)
+            break;
+        EVP_DigestUpdate(u->md, c->data, c->n);
+        u->written += c->n;
+    }
+out:
+    free_chunks(u->batch);
+    u->batch = NULL;
+}
+
+static void remove_tmp(pixd_upload *u) {
+    if (u->fd >= 0) {
+        close(u->fd);
+        u->fd = -1;
+    }
+    unlinkat(u->job.st->tmpfd, u->tmp, 0);
+}
+
+static void work_finish(pixd_upload *u) {
+    pixd_store *st = u->job.st;
+    pixproto_entry *e = &u->result;
+    uint8_t digest[32], *head = NULL;
+    struct stat s, old;
+    ssize_t n;
+
+    if (u->fd < 0 && (u->err = create_tmp(u)) < 0)
+        goto fail;
+    if (u->written != u->size) {
+        u->err = -EBADMSG;
+        u->why = "received fewer bytes than the upload announced";
+        goto fail;
+    }
+    EVP_DigestFinal_ex(u->md, digest, NULL);
+    if (memcmp(digest, u->want, 32) != 0) {
+        u->err = -EBADMSG;
+        u->why = "SHA-256 of the received data does not match the client's";
+        goto fail;
+    }
+    if (fsync(u->fd) < 0 || fstat(u->fd, &s) < 0) {
+        u->err = -errno;
+        goto fail;
+    }
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", u->name);
+    e->size = u->size;
+    memcpy(e->sha256, digest, 32);
+    e->has_sha256 = 1;
+    e->mtime_ms = pixd__store_mtime_ms(&s);
+    head = malloc(PROBE_BYTES);
+    n = head ? pread(u->fd, head, PROBE_BYTES, 0) : 0;
+    pixd__store_probe(head, n > 0 ? (size_t)n : 0, e);
+    free(head);
+    u->old_size = 0;
+    if (fstatat(st->rootfd, u->name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode))
+        u->old_size = (uint64_t)old.st_size;
+    /* The rename is the moment the file appears, whole; two uploads of one
+     * name each rename a complete file, so the last one wins intact. */
+    if (renameat(st->tmpfd, u->tmp, st->rootfd, u->name) < 0) {
+        u->err = -errno;
+        goto fail;
+    }
+    fsync(st->rootfd);
+    pixd__store_meta_save(st, u->name, e, &s);
+    close(u->fd);
+    u->fd = -1;
+    return;
+fail:
+    remove_tmp(u);
+}
+
+static void upload_work(store_job *j) {
+    pixd_upload *u = (pixd_upload *)j;
+    switch (u->step) {
+    case STEP_WRITE:
+        work_write(u);
+        break;
+    case STEP_FINISH:
+        work_finish(u);
+        break;
+    case STEP_ABORT:
+        free_chunks(u->batch);
+        u->batch = NULL;
+        remove_tmp(u);
+        break;
+    }
+}
+
+static void release(pixd_upload *u) {
+    pixd_store *st = u->job.st;
+    if (u->reserved) {
+        st->reserved -= u->size;
+        u->reserved = 0;
+    }
+}
+
+static void destroy(pixd_upload *u) {
+    free_chunks(u->head);
+    EVP_MD_CTX_free(u->md);
+    free(u);
+}
+
+static void after(store_job *j, int status);
+
+static void submit(pixd_upload *u, enum step step) {
+    u->step = step;
+    u->running = 1;
+    if (pixd__store_submit(u->job.st, &u->job) < 0) {
+        /* The queue refuses only when the loop is closing. */
+        u->running = 0;
+        remove_tmp(u);
+        destroy(u);
+    }
+}
+
+/* Tell the owner once, then clean up in the background. */
+static void fail(pixd_upload *u, int err, const char *why) {
+    const pixd_upload_ops *ops = u->ops;
+    u->ops = NULL;
+    release(u);
+    if (ops) {
+        if (u->holding)
+            ops->hold(u->ctx, 0);
+        ops->done(u->ctx, err, why, NULL);
+    }
+    if (!u->running)
+        submit(u, STEP_ABORT);
+}
+
+static void kick(pixd_upload *u) {
+    if (u->running || !u->ops)
+        return;
+    if (u->head) {
+        u->batch = u->head;
+        u->head = u->tail = NULL;
+        u->queued = 0;
+        if (u->holding && u->ops) {
+            u->holding = 0;
+            u->ops->hold(u->ctx, 0);
+        }
+        submit(u, STEP_WRITE);
+    } else if (u->ended) {
+        submit(u, STEP_FINISH);
+    }
+}
+
+static void after(store_job *j, int status) {
+    pixd_upload *u = (pixd_upload *)j;
+    pixd_store *st = j->st;
+    enum step step = u->step;
+
+    u->running = 0;
+    if (status == UV_ECANCELED && step != STEP_ABORT)
+        u->err = -ECANCELED;
+    if (step == STEP_ABORT) {
+        destroy(u);
+        return;
+    }
+    if (!u->ops) { /* the owner left while the job ran */
+        submit(u, STEP_ABORT);
+        return;
+    }
+    if (u->err < 0) {
+        if (u->err != -EBADMSG)
+            pixd_warn("store: upload of %s failed: %s", u->name, strerror(-u->err));
+        fail(u, u->err, u->why);
+        return;
+    }
+    if (step == STEP_FINISH) {
+        const pixd_upload_ops *ops = u->ops;
+        release(u);
+        st->used = st->used - (u->old_size < st->used ? u->old_size : st->used) + u->size;
+        u->ops = NULL;
+        pixd_info("store: stored %s (%llu bytes)", u->name, (unsigned long long)u->size);
+        ops->done(u->ctx, 0, NULL, &u->result);
+        destroy(u);
+        return;
+    }
+    kick(u);
+}
+
+int pixd_upload_begin(pixd_store *st, const char *name, uint64_t size,
+                      const uint8_t *sha256, const pixd_upload_ops *ops, void *ctx,
+                      pixd_upload **out, char *err, size_t errlen) {
+    pixd_upload *u;
+    char norm[PIXPROTO_NAME_MAX + 1];
+
+    *out = NULL;
+    if (pixd_store_name_check(name, norm, sizeof norm, err, errlen) < 0)
+        return -EINVAL;
+    if (st->max_upload && size > st->max_upload) {
+        snprintf(err, errlen, "file of %llu bytes is over this server's --max-upload "
+                 "of %llu bytes", (unsigned long long)size, (unsigned long long)st->max_upload);
+        return -EFBIG;
+    }
+    if (st->max_store && st->used + st->reserved + size > st->max_store) {
+        snprintf(err, errlen, "store is full: %llu of %llu bytes used (--max-store); "
+                 "delete files first", (unsigned long long)(st->used + st->reserved),
+                 (unsigned long long)st->max_store);
+        return -ENOSPC;
+    }
+    if (!(u = calloc(1, sizeof *u)))
+        return -ENOMEM;
+    u->job.st = st;
+    u->job.work = upload_work;
+    u->job.after = after;
+    u->ops = ops;
+    u->ctx = ctx;
+    u->size = size;
+    u->fd = -1;
+    snprintf(u->name, sizeof u->name, "%s", norm);
+    snprintf(u->tmp, sizeof u->tmp, "up-%ld-%llu", (long)getpid(),
+             (unsigned long long)++st->tmp_seq);
+    if (sha256) {
+        memcpy(u->want, sha256, 32);
+        u->have_want = 1;
+    }
+    st->reserved += size;
+    u->reserved = 1;
+    *out = u;
+    return 0;
+}
+
+int pixd_upload_data(pixd_upload *u, const void *p, size_t n) {
+    chunk *c;
+    if (!u->ops)
+        return -EPIPE;
+    if (u->ended || n > u->size - u->received) {
+        fail(u, -EBADMSG, "received more bytes than the upload announced");
+        return -EPIPE;
+    }
+    if (n == 0)
+        return 0;
+    if (!(c = malloc(sizeof *c + n))) {
+        fail(u, -ENOMEM, "out of memory");
+        return -EPIPE;
+    }
+    c->next = NULL;
+    c->n = n;
+    memcpy(c->data, p, n);
+    if (u->tail)
+        u->tail->next = c;
+    else
+        u->head = c;
+    u->tail = c;
+    u->queued += n;
+    u->received += n;
+    if (!u->running) {
+        kick(u);
+    } else if (u->queued > BUFFER_HIGH && !u->holding) {
+        u->holding = 1;
+        u->ops->hold(u->ctx, 1);
+    }
+    return 0;
+}
+
+int pixd_upload_end(pixd_upload *u, const uint8_t *sha256) {
+    if (!u->ops)
+        return -EPIPE;
+    if (sha256 && u->have_want && memcmp(sha256, u->want, 32) != 0) {
+        fail(u, -EBADMSG, "the two SHA-256 values the client sent differ");
+        return -EPIPE;
+    }
+    if (sha256) {
+        memcpy(u->want, sha256, 32);
+        u->have_want = 1;
+    }
+    if (!u->have_want) {
+        fail(u, -EINVAL, "upload ended without a SHA-256 (send it in PUT or END)");
+        return -EPIPE;
+    }
+    u->ended = 1;
+    kick(u);
+    return 0;
+}
+
+void pixd_upload_abort(pixd_upload *u) {
+    if (!u->ops)
+        return;
+    u->ops = NULL;
+    release(u);
+    if (!u->running)
+        submit(u, STEP_ABORT);
+}
