@@ -130,7 +130,7 @@ static int clear_stale_socket(const char *path) {
         return 0;
     if (!S_ISSOCK(st.st_mode))
         return -EEXIST;
-    strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;

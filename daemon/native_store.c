@@ -132,9 +132,18 @@ int pixd__native_end(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     if (!req || !req->up)
         return 0;
     pixproto_reader_init(&r, f->body, f->len);
-    while (pixproto_field_next(&r, &fl) == 1)
-        if (fl.tag == PIXPROTO_TAG_SHA256 && fl.len == 32)
-            sha = fl.value;
+    while (pixproto_field_next(&r, &fl) == 1) {
+        if (fl.tag != PIXPROTO_TAG_SHA256)
+            continue;
+        if (fl.len != 32) {
+            pixd_upload_abort(req->up);
+            pixd__native_req_done(req);
+            pixd__native_error(c, f->id, PIXPROTO_EBADBODY,
+                               "SHA256 must be 32 raw bytes");
+            return 0;
+        }
+        sha = fl.value;
+    }
     pixd_upload_end(req->up, sha);
     return 0;
 }

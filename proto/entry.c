@@ -58,7 +58,8 @@ int pixproto_parse_entry(const void *body, size_t len, pixproto_entry *e) {
                 return PIXPROTO_EBADBODY;
             break;
         case PIXPROTO_TAG_TYPE:
-            if (pixproto_field_str(&f, e->type, sizeof e->type) < 0)
+            /* A longer type name from a newer peer is cut, not refused. */
+            if (pixproto_field_str(&f, e->type, sizeof e->type) == PIXPROTO_EBADBODY)
                 return PIXPROTO_EBADBODY;
             break;
         case PIXPROTO_TAG_WIDTH:

@@ -100,6 +100,7 @@ static void server_ping_then_shutdown_closes_every_handle(void **state) {
     struct sockaddr_in sin;
     uint8_t *f = NULL;
     char err[256];
+    long n;
 
     memset(&srv, 0, sizeof srv);
     pixd_options_defaults(&opt);
@@ -111,8 +112,10 @@ static void server_ping_then_shutdown_closes_every_handle(void **state) {
     cl.srv = &srv;
     cl.dec = pixproto_decoder_new(0);
     cl.stop_after = 2; /* WELCOME, PONG; then SIGTERM-like stop */
-    append(&cl, pixproto_build_hello("test", &f), f);
-    append(&cl, pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "hi", 2, &f), f);
+    n = pixproto_build_hello("test", &f);
+    append(&cl, n, f);
+    n = pixproto_frame_encode(PIXPROTO_T_PING, 0, 1, "hi", 2, &f);
+    append(&cl, n, f);
     uv_tcp_init(&loop, &cl.tcp);
     cl.tcp.data = &cl;
     cl.connect.data = &cl;

@@ -4,7 +4,9 @@
 usage: make-corpus.py TARGET OUTDIR
 
 Seeds for the protocol targets (decoder, fields) are built here from the
-wire format (pixd-protocol(7)) with the standard library only. Files in a
+wire format (pixd-protocol(7)), those for store names and image headers
+from their rules and format specifications, all with the standard library
+only. Files in a
 directory seeds-TARGET beside this script are copied as well, which is all
 that other targets get.
 """
@@ -87,7 +89,76 @@ def fields_seeds():
     }
 
 
-BUILT = {"decoder": decoder_seeds, "fields": fields_seeds}
+def store_name_seeds():
+    return {
+        "plain": b"cat.jpg",
+        "spaces": b"my holiday photo 2024.jpeg",
+        "utf8": "caf\u00e9 \u5199\u771f \U0001f408.png".encode(),
+        "longest": b"n" * 200,
+        "too-long": b"n" * 201,
+        "dotdot": b"..",
+        "hidden": b".meta",
+        "dash": b"-rf",
+        "trailing-dot": b"photo.",
+        "slash": b"../../etc/passwd",
+        "backslash": b"..\\windows",
+        "nul": b"a\0b",
+        "control": b"a\tb\nc\x1b[31m",
+        "c1": b"x\xc2\x9b31m",
+        "overlong": b"\xc0\xaf\xe0\x80\xaf",
+        "surrogate": b"\xed\xa0\x80",
+        "above-max": b"\xf4\x90\x80\x80",
+        "truncated": b"ab\xe2\x82",
+    }
+
+
+def imghdr_seeds():
+    """Headers of each format, built from the specifications."""
+    le16, le32, be16, be32 = (lambda v: struct.pack("<H", v), lambda v: struct.pack("<I", v),
+                              lambda v: struct.pack(">H", v), lambda v: struct.pack(">I", v))
+
+    def seg(marker, payload):
+        return bytes([0xFF, marker]) + be16(len(payload) + 2) + payload
+
+    def png_chunk(ctype, data):
+        return be32(len(data)) + ctype + data + be32(zlib.crc32(ctype + data))
+
+    sof = seg(0xC0, b"\x08" + be16(480) + be16(640) + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01")
+    jpeg = (b"\xff\xd8" + seg(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0")
+            + seg(0xDB, bytes(65)) + sof + seg(0xC4, bytes(29)) + seg(0xDA, bytes(10))
+            + b"\x12\x34\xff\x00\xff\xd9")
+    exif = (b"\xff\xd8\xff\xff" + b"\xe1" + be16(4002) + b"Exif\0\0" + bytes(3994)
+            + b"\xff\x01\xff\xd0" + seg(0xC2, b"\x08" + be16(3000) + be16(4000) + b"\x01\x01\x11\x00"))
+    png = (b"\x89PNG\r\n\x1a\n"
+           + png_chunk(b"IHDR", be32(2) + be32(1) + b"\x08\x02\x00\x00\x00")
+           + png_chunk(b"IDAT", zlib.compress(b"\x00" + bytes(6)))
+           + png_chunk(b"IEND", b""))
+
+    def riff(chunk, data):
+        body = b"WEBP" + chunk + le32(len(data)) + data
+        return b"RIFF" + le32(len(body)) + body
+
+    vp8 = riff(b"VP8 ", b"\x10\x02\x00\x9d\x01\x2a" + le16(800) + le16(600) + bytes(12))
+    vp8l = riff(b"VP8L", b"\x2f" + le32((1024 - 1) | (768 - 1) << 14 | 1 << 28) + bytes(4))
+    vp8x = riff(b"VP8X", b"\x10\0\0\0" + le32(1919)[:3] + le32(1079)[:3])
+    gif = b"GIF89a" + le16(320) + le16(200) + b"\xf7\x00\x00" + bytes(6) + b";"
+
+    def bmp(info):
+        return b"BM" + le32(14 + len(info)) + le32(0) + le32(14 + len(info)) + info
+
+    bmp_info = bmp(le32(40) + le32(640) + struct.pack("<i", -480) + le16(1) + le16(24)
+                   + bytes(24))
+    bmp_core = bmp(le32(12) + le16(16) + le16(16) + le16(1) + le16(24))
+    return {
+        "jpeg": jpeg, "jpeg-exif-fill-rst": exif, "png": png, "webp-vp8": vp8,
+        "webp-vp8l": vp8l, "webp-vp8x": vp8x, "gif": gif, "bmp-info-topdown": bmp_info,
+        "bmp-core": bmp_core, "jpeg-bad-length": b"\xff\xd8\xff\xe0\x00\x01",
+        "png-not-ihdr": png[:12] + b"CgBI" + png[16:], "text": b"BMW owners' club\n",
+    }
+
+
+BUILT = {"decoder": decoder_seeds, "fields": fields_seeds,
+         "store-name": store_name_seeds, "imghdr": imghdr_seeds}
 
 
 def main():

@@ -36,7 +36,7 @@ static void errors_codes_are_dense_from_one(void **state)
 
 static void errors_unknown_code_is_sensible(void **state)
 {
-    const int unknown[] = {999, -999, 1000, INT_MAX, INT_MIN, -22};
+    const int unknown[] = {999, -999, 1000, INT_MAX, INT_MIN, -200};
 
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_null(pixproto_errname(unknown[i]));
