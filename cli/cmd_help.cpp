@@ -9,9 +9,9 @@ const OptionSpec help_options[] = {
     {"help", 'h', nullptr, "show this help"},
 };
 
-int run_help(const Globals &, int argc, char **argv)
+int run_help(Globals &g, int argc, char **argv)
 {
-    int first = parse_command_options(help_command, argc, argv, [](const OptionSpec &, const char *) {});
+    int first = parse_command_options(help_command, g, argc, argv, [](const OptionSpec &, const char *) {});
     if (first < 0)
         return 0;
     if (first >= argc) {

@@ -41,12 +41,12 @@ void print_json(const Globals &g, const pixproto::Client &c, const std::vector<d
     emit(j.str() + "\n");
 }
 
-int run_ping(const Globals &g, int argc, char **argv)
+int run_ping(Globals &g, int argc, char **argv)
 {
     const std::string hint = "pixctl ping --help";
     long count = 1;
     double interval = 1.0;
-    int first = parse_command_options(ping_command, argc, argv, [&](const OptionSpec &o, const char *arg) {
+    int first = parse_command_options(ping_command, g, argc, argv, [&](const OptionSpec &o, const char *arg) {
         if (std::strcmp(o.name, "count") == 0)
             count = parse_integer("--count", arg, 1, max_count, hint);
         else if (std::strcmp(o.name, "interval") == 0)

@@ -87,9 +87,9 @@ void print_json(const pixproto::Client &c, const pixproto::Status &s)
     emit(j.str() + "\n");
 }
 
-int run_status(const Globals &g, int argc, char **argv)
+int run_status(Globals &g, int argc, char **argv)
 {
-    int first = parse_command_options(status_command, argc, argv, [](const OptionSpec &, const char *) {});
+    int first = parse_command_options(status_command, g, argc, argv, [](const OptionSpec &, const char *) {});
     if (first < 0)
         return 0;
     no_operands(status_command, argc, argv, first);

@@ -2,8 +2,10 @@
 
 #include "pixd-config.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <vector>
 
 namespace pixctl {
 
@@ -14,6 +16,11 @@ const Command *const command_table[] = {
     &help_command,
     &ping_command,
     &status_command,
+    &put_command,
+    &get_command,
+    &ls_command,
+    &stat_command,
+    &rm_command,
 };
 
 std::string command_hint(const Command &c) { return std::string("pixctl ") + c.name + " --help"; }
@@ -41,6 +48,7 @@ std::string server_label(const Globals &g)
 
 pixproto::Client connect(const Globals &g)
 {
+    check_connection_options(g);
     const std::string agent = "pixctl/" PIXD_VERSION;
     if (!g.unix_path.empty())
         return pixproto::Client::connect_unix(g.unix_path, g.timeout, agent);
@@ -55,28 +63,43 @@ void print_command_help(std::FILE *out, const Command &c)
         std::fprintf(out, "\nOptions:\n");
         print_options(out, c.options);
     }
-    std::fprintf(out, "\nGlobal options (--host, --port, --unix, --timeout, --json) go before "
-                      "the command; see `pixctl --help`.\n");
+    std::fprintf(out, "\nGlobal options (--host, --port, --unix, --timeout, --json) may come "
+                      "before or after\nthe command; see `pixctl --help`.\n");
 }
 
-int parse_command_options(const Command &c, int argc, char **argv,
+int parse_command_options(const Command &c, Globals &g, int argc, char **argv,
                           const std::function<void(const OptionSpec &, const char *)> &on_option)
 {
+    // The command's options, then the global ones it does not shadow: a
+    // command option of the same name would win, so none may have one.
+    std::vector<OptionSpec> table(c.options.begin(), c.options.end());
+    const std::size_t own = table.size();
+    for (const OptionSpec &o : trailing_global_options()) {
+        bool taken = std::any_of(table.begin(), table.end(), [&](const OptionSpec &t) {
+            return std::strcmp(t.name, o.name) == 0 || (o.short_name && t.short_name == o.short_name);
+        });
+        if (!taken)
+            table.push_back(o);
+    }
     bool help = false;
     int first = 0;
     try {
-        first = parse_options(argc, argv, c.options, false, command_hint(c),
+        first = parse_options(argc, argv, OptionList(table.data(), table.size()), false, command_hint(c),
                               [&](const OptionSpec &o, const char *arg) {
-                                  if (std::strcmp(o.name, "help") == 0)
+                                  std::size_t i = static_cast<std::size_t>(&o - table.data());
+                                  if (i >= own)
+                                      apply_global_option(g, o, arg);
+                                  else if (std::strcmp(o.name, "help") == 0)
                                       help = true;
                                   else
                                       on_option(o, arg);
                               });
     } catch (const UsageError &e) {
-        const OptionSpec *g = find_global_option(e.unknown_option());
-        if (!g)
+        // Only --version is left to land here.
+        const OptionSpec *global = find_global_option(e.unknown_option());
+        if (!global)
             throw;
-        std::string example = std::string("--") + g->name + (g->arg ? std::string(" ") + g->arg : "");
+        std::string example = std::string("--") + global->name + (global->arg ? std::string(" ") + global->arg : "");
         throw UsageError(e.unknown_option() + " is a global option: put it before the command, as in `pixctl " +
                              example + " " + c.name + "`",
                          "pixctl --help");

@@ -5,7 +5,7 @@
 
 #include "options.hpp"
 
-#include <pixproto.hpp>
+#include <pixproto_client.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +22,7 @@ struct Globals {
     std::string unix_path; // non-empty: connect here instead of host:port
     std::chrono::milliseconds timeout{10000}; // 0: wait forever
     bool json = false;
+    bool host_given = false, port_given = false; // to refuse them with --unix
 };
 
 struct Command {
@@ -31,13 +32,20 @@ struct Command {
     const char *description; // paragraph for `pixctl NAME --help`
     OptionList options;  // the command's own options, --help included
     // argv[0] is the command name; returns the exit status. Throws
-    // UsageError (2), pixproto::Error (1), pixproto::ConnectionError (3).
-    int (*run)(const Globals &globals, int argc, char **argv);
+    // UsageError (2), pixproto::Error (1), pixproto::ConnectionError (3),
+    // pixproto::Interrupted (128 + the signal). globals may still change:
+    // parse_command_options applies global options given after the command.
+    int (*run)(Globals &globals, int argc, char **argv);
 };
 
 extern const Command help_command;
 extern const Command ping_command;
 extern const Command status_command;
+extern const Command put_command;
+extern const Command get_command;
+extern const Command ls_command;
+extern const Command stat_command;
+extern const Command rm_command;
 
 // The table, in the order `pixctl --help` lists it.
 const Command *const *commands_begin();
@@ -52,12 +60,19 @@ pixproto::Client connect(const Globals &g);
 void print_main_help(std::FILE *out);
 // The global option called name ("--json", "-h"), or nullptr.
 const OptionSpec *find_global_option(const std::string &name);
+// The global options that may also follow the command (all but --help and
+// --version), and how one of them sets g. Both live in main.cpp.
+OptionList trailing_global_options();
+void apply_global_option(Globals &g, const OptionSpec &o, const char *arg);
+// Throws UsageError for global options that contradict each other.
+void check_connection_options(const Globals &g);
 void print_command_help(std::FILE *out, const Command &c);
 
 // Parses a command's options: --help prints the command's help and returns
-// -1 (the command then returns 0); other options go to on_option. Returns
-// the index of the first operand. Throws UsageError.
-int parse_command_options(const Command &c, int argc, char **argv,
+// -1 (the command then returns 0); global options other than --help and
+// --version set g; the command's own go to on_option. Returns the index of
+// the first operand. Throws UsageError.
+int parse_command_options(const Command &c, Globals &g, int argc, char **argv,
                           const std::function<void(const OptionSpec &, const char *)> &on_option);
 
 // Throws UsageError unless argv has no operands from index first on.

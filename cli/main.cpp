@@ -1,18 +1,21 @@
 // pixctl: global options, command dispatch, and the mapping of failures to
 // messages and exit statuses (0 ok, 1 refused/failed, 2 usage, 3 connection).
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 #include "output.hpp"
 
 #include "pixd-config.h"
 
-#include <pixproto.hpp>
+#include <pixproto_client.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <string>
 
 namespace pixctl {
@@ -22,13 +25,14 @@ namespace {
 enum Exit { exit_ok = 0, exit_failed = 1, exit_usage = 2, exit_connection = 3 };
 
 // The global options; --help output and man/pixctl.1's OPTIONS section
-// list exactly these (a test compares them).
+// list exactly these (a test compares them). All but the last two may also
+// follow the command (trailing_global_options).
 const OptionSpec global_options[] = {
     {"host", 0, "HOST", "server name or address, IPv6 literal allowed (default 127.0.0.1)"},
     {"port", 0, "PORT", "server TCP port (default 7070)"},
     {"unix", 0, "PATH", "connect to the unix socket PATH instead of HOST:PORT"},
     {"timeout", 0, "SEC", "seconds to wait for the server, fractions allowed, 0 forever (default 10)"},
-    {"json", 0, nullptr, "print the result as one JSON object"},
+    {"json", 0, nullptr, "print the result as JSON (one object, or an array for lists)"},
     {"help", 'h', nullptr, "show this help and exit"},
     {"version", 'V', nullptr, "show the version and exit"},
 };
@@ -36,41 +40,21 @@ const OptionSpec global_options[] = {
 // Timeouts beyond a day are typos, and stay far from overflowing poll().
 constexpr double max_timeout_s = 86400;
 
+constexpr std::size_t trailing_count = std::size(global_options) - 2;
+
 int run(int argc, char **argv)
 {
     Globals g;
-    bool host_given = false, port_given = false, help = false, version = false;
+    bool help = false, version = false;
     int first = parse_options(argc, argv, global_options, true, "pixctl --help",
                               [&](const OptionSpec &o, const char *arg) {
         std::string name = o.name;
-        if (name == "host") {
-            if (*arg == '\0')
-                throw UsageError("--host wants a host name or address, not an empty string");
-            g.host = arg;
-            // "[::1]" as in URLs: the brackets are not part of the address.
-            if (g.host.size() > 2 && g.host.front() == '[' && g.host.back() == ']')
-                g.host = g.host.substr(1, g.host.size() - 2);
-            host_given = true;
-        } else if (name == "port") {
-            g.port = static_cast<uint16_t>(parse_integer("--port", arg, 1, 65535, "pixctl --help"));
-            port_given = true;
-        } else if (name == "unix") {
-            if (*arg == '\0')
-                throw UsageError("--unix wants a socket path, not an empty string");
-            g.unix_path = arg;
-        } else if (name == "timeout") {
-            double s = parse_seconds("--timeout", arg, max_timeout_s, "pixctl --help");
-            auto ms = static_cast<long long>(s * 1000.0 + 0.5);
-            if (s > 0 && ms == 0)
-                ms = 1; // 0 means forever: a tiny timeout must not become that
-            g.timeout = std::chrono::milliseconds(ms);
-        } else if (name == "json") {
-            g.json = true;
-        } else if (name == "help") {
+        if (name == "help")
             help = true;
-        } else if (name == "version") {
+        else if (name == "version")
             version = true;
-        }
+        else
+            apply_global_option(g, o, arg);
     });
 
     if (help) {
@@ -81,8 +65,7 @@ int run(int argc, char **argv)
         std::printf("pixctl %s (native protocol %d)\n", PIXD_VERSION, PIXPROTO_VERSION);
         return exit_ok;
     }
-    if (!g.unix_path.empty() && (host_given || port_given))
-        throw UsageError("--unix cannot be combined with --host or --port: choose one way to connect");
+    check_connection_options(g);
     if (first >= argc)
         throw UsageError("no command given");
 
@@ -109,6 +92,43 @@ const char *connection_hint(pixproto::ConnectionError::Reason r)
 }
 
 } // namespace
+
+OptionList trailing_global_options() { return OptionList(global_options, trailing_count); }
+
+void apply_global_option(Globals &g, const OptionSpec &o, const char *arg)
+{
+    std::string name = o.name;
+    if (name == "host") {
+        if (*arg == '\0')
+            throw UsageError("--host wants a host name or address, not an empty string");
+        g.host = arg;
+        // "[::1]" as in URLs: the brackets are not part of the address.
+        if (g.host.size() > 2 && g.host.front() == '[' && g.host.back() == ']')
+            g.host = g.host.substr(1, g.host.size() - 2);
+        g.host_given = true;
+    } else if (name == "port") {
+        g.port = static_cast<uint16_t>(parse_integer("--port", arg, 1, 65535, "pixctl --help"));
+        g.port_given = true;
+    } else if (name == "unix") {
+        if (*arg == '\0')
+            throw UsageError("--unix wants a socket path, not an empty string");
+        g.unix_path = arg;
+    } else if (name == "timeout") {
+        double s = parse_seconds("--timeout", arg, max_timeout_s, "pixctl --help");
+        auto ms = static_cast<long long>(s * 1000.0 + 0.5);
+        if (s > 0 && ms == 0)
+            ms = 1; // 0 means forever: a tiny timeout must not become that
+        g.timeout = std::chrono::milliseconds(ms);
+    } else if (name == "json") {
+        g.json = true;
+    }
+}
+
+void check_connection_options(const Globals &g)
+{
+    if (!g.unix_path.empty() && (g.host_given || g.port_given))
+        throw UsageError("--unix cannot be combined with --host or --port: choose one way to connect");
+}
 
 const OptionSpec *find_global_option(const std::string &name)
 {
@@ -152,6 +172,9 @@ int main(int argc, char **argv)
     } catch (const UsageError &e) {
         std::fprintf(stderr, "pixctl: %s (see `%s`)\n", e.what(), e.hint().c_str());
         return exit_usage;
+    } catch (const pixproto::Interrupted &e) {
+        std::fprintf(stderr, "pixctl: %s\n", e.what());
+        return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
     } catch (const pixproto::ConnectionError &e) {
         std::fprintf(stderr, "pixctl: %s%s\n", printable(e.what()).c_str(),
                      connection_hint(e.reason()));

@@ -25,6 +25,7 @@ struct OptionList {
 
     template <std::size_t N>
     constexpr OptionList(const OptionSpec (&a)[N]) : specs(a), size(N) {}
+    constexpr OptionList(const OptionSpec *p, std::size_t n) : specs(p), size(n) {}
     constexpr OptionList() = default;
     const OptionSpec *begin() const { return specs; }
     const OptionSpec *end() const { return specs + size; }

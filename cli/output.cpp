@@ -1,9 +1,12 @@
 #include "output.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace pixctl {
@@ -216,6 +219,54 @@ std::string format_ms(double ms)
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", ms);
     return buf;
+}
+
+std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+std::string human_bytes(uint64_t n)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024)
+        return std::to_string(n) + " B";
+    double v = static_cast<double>(n) / 1024.0;
+    std::size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024.0;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string local_time(uint64_t ms, bool zone)
+{
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    if (!localtime_r(&t, &tm))
+        return "?";
+    char buf[64];
+    if (std::strftime(buf, sizeof buf, zone ? "%Y-%m-%d %H:%M:%S %z" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        return "?";
+    return buf;
+}
+
+const char *ellipsis()
+{
+    // The locale is never set (output stays byte-exact), so ask the
+    // environment the way setlocale(LC_CTYPE, "") would.
+    const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    for (const char *v : vars) {
+        const char *val = std::getenv(v);
+        if (val && *val) {
+            std::string s(val);
+            for (char &c : s)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            return s.find("utf-8") != std::string::npos || s.find("utf8") != std::string::npos ? "\xe2\x80\xa6"
+                                                                                                 : "...";
+        }
+    }
+    return "...";
 }
 
 void emit(const std::string &s)

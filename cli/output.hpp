@@ -45,6 +45,19 @@ std::string human_duration(uint64_t ms);
 // "0.123" (milliseconds with three decimals)
 std::string format_ms(double ms);
 
+// "1 byte", "1048576 bytes"
+std::string bytes_text(uint64_t n);
+
+// "512 B", "1.5 KiB", "12.3 MiB", "2.0 GiB"
+std::string human_bytes(uint64_t n);
+
+// "2024-05-01 12:34:56" in local time (with " +0200" when zone is set),
+// from milliseconds since the Unix epoch.
+std::string local_time(uint64_t ms, bool zone = false);
+
+// "…" where the locale says UTF-8, else "...".
+const char *ellipsis();
+
 // Writes s to stdout; throws std::runtime_error when stdout fails (a full
 // disk, a closed pipe) so that the exit status says so.
 void emit(const std::string &s);

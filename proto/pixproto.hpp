@@ -1,4 +1,4 @@
-/* pixproto.hpp: C++17 wrapper over libpixproto, plus a blocking client.
+/* pixproto.hpp: C++17 wrapper over libpixproto's codec.
  *
  * pixproto.h is the source of truth; this header adds ownership (one
  * move-only class per C object, holding a unique_ptr with the C destructor)
@@ -7,31 +7,30 @@
  *
  *   pixproto::Error            an ERROR frame from the server, or a codec
  *                              failure; code() is the positive wire code
- *   pixproto::ConnectionError  could not connect, timed out, connection lost
  *   Frame, Decoder, Fields,    the codec
  *   FieldReader
- *   Client                     socket client: handshake, ping, status and
- *                              generic requests with several in flight
+ *   Welcome, Status, Entry     message bodies, built and parsed
  *
- * Header-only; link with libpixproto (pkg-config libpixproto). The Client
- * part needs POSIX sockets.
+ * The client side builds on this header and needs POSIX sockets:
+ *   pixproto_client.hpp        Client: a blocking socket client
+ *   pixproto_store.hpp         Store: the image store's requests over a Client
+ *   pixproto_socket.hpp        ConnectionError, Interrupted, socket plumbing
+ *                              (included by pixproto_client.hpp)
+ *
+ * Header-only; link with libpixproto (pkg-config libpixproto).
  */
 #ifndef PIXPROTO_HPP
 #define PIXPROTO_HPP
 
 #include "pixproto.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
+#include <array>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
-#include <exception>
 #include <iterator>
 #include <memory>
 #include <new>
@@ -39,20 +38,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/uio.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 namespace pixproto {
 
@@ -107,34 +94,6 @@ private:
     uint32_t id_;
 };
 
-/* Could not reach the server, it did not answer in time, or the connection
- * was lost. */
-class ConnectionError : public std::runtime_error {
-public:
-    enum class Reason {
-        refused,     /* nothing listens there (ECONNREFUSED, no socket file) */
-        resolve,     /* the host name does not resolve */
-        unreachable, /* no route to the host or network */
-        timeout,     /* connecting or waiting took longer than the timeout */
-        closed,      /* the server closed or reset the connection */
-        other,
-    };
-
-    explicit ConnectionError(const std::string &message, Reason reason = Reason::other,
-                             int sys_errno = 0)
-        : std::runtime_error(message), reason_(reason), errno_(sys_errno)
-    {
-    }
-
-    Reason reason() const noexcept { return reason_; }
-    /* The errno behind the failure, 0 if none. */
-    int sys_errno() const noexcept { return errno_; }
-
-private:
-    Reason reason_;
-    int errno_;
-};
-
 namespace detail {
 
 inline int check(int rc, const std::string &what)
@@ -156,9 +115,6 @@ struct BufDeleter {
         pixproto_buf_free(b);
         delete b;
     }
-};
-struct AddrinfoDeleter {
-    void operator()(addrinfo *ai) const noexcept { freeaddrinfo(ai); }
 };
 
 /* Adopts a result of pixproto_frame_encode and friends: buffer malloc'd by
@@ -485,661 +441,118 @@ inline Status parse_status(const Frame &f)
     return s;
 }
 
-/* ---- Client ---------------------------------------------------------------- */
 
-namespace detail {
+/* ---- Store entries --------------------------------------------------------- */
 
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd = -1) noexcept : fd_(fd) {}
-    UniqueFd(UniqueFd &&o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    UniqueFd &operator=(UniqueFd &&o) noexcept
-    {
-        if (this != &o)
-            reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    UniqueFd(const UniqueFd &) = delete;
-    UniqueFd &operator=(const UniqueFd &) = delete;
-    ~UniqueFd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    void reset(int fd = -1) noexcept
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_;
+/* One file of the image store (pixproto_entry with owning members). */
+struct Entry {
+    std::string name;
+    uint64_t size = 0;
+    std::optional<std::array<uint8_t, 32>> sha256; /* absent if not sent */
+    uint64_t mtime_ms = 0;  /* ms since the Unix epoch; 0 when unknown */
+    std::string type;       /* "jpeg", "png", ..., "data"; "" when unknown */
+    uint32_t width = 0;     /* 0 when not an image */
+    uint32_t height = 0;
 };
 
-using Clock = std::chrono::steady_clock;
-
-/* An absolute end for one blocking operation; a zero timeout never ends. */
-class Deadline {
-public:
-    explicit Deadline(std::chrono::milliseconds timeout)
-        : infinite_(timeout.count() <= 0), at_(Clock::now() + timeout)
-    {
-    }
-    /* Milliseconds for poll(): -1 forever, 0 when expired, rounded up. */
-    int poll_ms() const
-    {
-        if (infinite_)
-            return -1;
-        auto left = std::chrono::ceil<std::chrono::milliseconds>(at_ - Clock::now()).count();
-        if (left <= 0)
-            return 0;
-        return left > INT_MAX ? INT_MAX : static_cast<int>(left);
-    }
-    bool expired() const { return !infinite_ && Clock::now() >= at_; }
-
-private:
-    bool infinite_;
-    Clock::time_point at_;
-};
-
-/* "10", "0.5": a timeout as seconds, for messages. */
-inline std::string seconds_text(std::chrono::milliseconds t)
+/* Lower-case hex of n bytes. */
+inline std::string hex(const uint8_t *p, size_t n)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", static_cast<double>(t.count()) / 1000.0);
-    return buf;
-}
-
-/* strerror() with a lower-case first letter, to follow "...: ". */
-inline std::string errno_text(int err)
-{
-    std::string s = std::strerror(err);
-    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && !(s.size() > 1 && s[1] >= 'A' && s[1] <= 'Z'))
-        s[0] = static_cast<char>(s[0] - 'A' + 'a');
+    static const char digits[] = "0123456789abcdef";
+    std::string s(2 * n, '0');
+    for (size_t i = 0; i < n; ++i) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 0x0f];
+    }
     return s;
 }
 
-inline ConnectionError::Reason reason_of(int err)
+/* The entry's SHA-256 in hex, "" when it has none. */
+inline std::string sha256_hex(const Entry &e)
 {
-    using R = ConnectionError::Reason;
-    switch (err) {
-    case ECONNREFUSED:
-    case ENOENT: return R::refused;
-    case ETIMEDOUT: return R::timeout;
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case ENETDOWN:
-    case EHOSTDOWN:
-    case EADDRNOTAVAIL: return R::unreachable;
-    case ECONNRESET:
-    case EPIPE: return R::closed;
-    default: return R::other;
-    }
+    return e.sha256 ? hex(e.sha256->data(), e.sha256->size()) : std::string();
 }
 
-/* "127.0.0.1:7070", "[::1]:7070" */
-inline std::string host_port(const std::string &host, unsigned port)
+namespace detail {
+/* The NUL-terminated text in a fixed array, never reading past it. */
+template <size_t N>
+inline std::string array_str(const char (&a)[N])
 {
-    if (host.find(':') != std::string::npos && host.front() != '[')
-        return "[" + host + "]:" + std::to_string(port);
-    return host + ":" + std::to_string(port);
+    const void *nul = std::memchr(a, '\0', N);
+    return std::string(a, nul ? static_cast<size_t>(static_cast<const char *>(nul) - a) : N);
 }
-
-inline std::string numeric_address(const sockaddr *sa, socklen_t len)
-{
-    char host[NI_MAXHOST], serv[NI_MAXSERV];
-    if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return "?";
-    return host_port(host, static_cast<unsigned>(std::strtoul(serv, nullptr, 10)));
-}
-
-/* Waits for events on fd until the deadline, retrying on EINTR. Returns
- * revents, 0 on timeout; throws ConnectionError if poll itself fails. */
-inline short wait_fd(int fd, short events, const Deadline &dl)
-{
-    for (;;) {
-        pollfd p{fd, events, 0};
-        int rc = ::poll(&p, 1, dl.poll_ms());
-        if (rc > 0)
-            return p.revents;
-        if (rc == 0)
-            return 0;
-        if (errno != EINTR)
-            throw ConnectionError("poll failed: " + errno_text(errno), ConnectionError::Reason::other, errno);
-    }
-}
-
-/* Connects a non-blocking socket within the deadline. Returns 0 or an errno
- * value (ETIMEDOUT when the deadline passed). */
-inline int connect_within(int fd, const sockaddr *sa, socklen_t len, const Deadline &dl)
-{
-    for (;;) {
-        if (::connect(fd, sa, len) == 0)
-            return 0;
-        int err = errno;
-        if (err == EAGAIN && sa->sa_family == AF_UNIX) {
-            /* A unix socket's backlog is full: no completion to wait for,
-             * only retries. */
-            if (dl.expired())
-                return ETIMEDOUT;
-            ::poll(nullptr, 0, 10);
-            continue;
-        }
-        if (err != EINPROGRESS && err != EINTR)
-            return err;
-        break;
-    }
-    short rev = wait_fd(fd, POLLOUT, dl);
-    if (rev == 0)
-        return ETIMEDOUT;
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-        return errno;
-    return soerr;
-}
-
 } // namespace detail
 
-/* A blocking client for one connection to pixd.
- *
- * Requests carry ids counting up from 1; several may be in flight at once.
- * Frames that arrive for an in-flight request other than the one being
- * waited for are queued in arrival order and handed out by the next
- * receive() for their id; frames for ids not in flight (finished or
- * cancelled requests) are dropped. An ERROR frame always becomes an Error:
- * with a request's id it ends that request, with id 0 it ends the connection.
- *
- * Every blocking call waits at most timeout() (0: forever) and then throws
- * ConnectionError; a timeout while reading leaves the connection usable,
- * one while writing (a frame half sent) does not. After the connection is
- * lost, every call rethrows the error that ended it.
- *
- * Not thread-safe. Move-only; closes its socket when destroyed. */
-class Client {
-public:
-    using Timeout = std::chrono::milliseconds;
-
-    static std::string default_agent() { return "libpixproto++/" + std::to_string(PIXPROTO_VERSION); }
-
-    /* Resolves host (name, IPv4, IPv6 literal with or without brackets),
-     * tries every address in turn, each within timeout, then does the
-     * HELLO/WELCOME handshake. Throws ConnectionError, or Error when the
-     * server answers HELLO with ERROR (e.g. LIMIT). getaddrinfo() itself
-     * is not bounded by the timeout. */
-    static Client connect_tcp(const std::string &host, uint16_t port, Timeout timeout,
-                              const std::string &agent = default_agent())
-    {
-        std::string name = host;
-        if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
-            name = name.substr(1, name.size() - 2);
-        const std::string label = detail::host_port(name, port);
-
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        addrinfo *res = nullptr;
-        int rc = getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &res);
-        if (rc != 0) {
-            std::string why = rc == EAI_SYSTEM ? detail::errno_text(errno) : gai_strerror(rc);
-            if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z')
-                why[0] = static_cast<char>(why[0] - 'A' + 'a');
-            throw ConnectionError("cannot resolve " + name + ": " + why,
-                                  ConnectionError::Reason::resolve);
-        }
-        std::unique_ptr<addrinfo, detail::AddrinfoDeleter> list(res);
-
-        std::vector<std::pair<std::string, int>> failures; /* address, errno */
-        for (const addrinfo *ai = list.get(); ai; ai = ai->ai_next) {
-            std::string addr = detail::numeric_address(ai->ai_addr, ai->ai_addrlen);
-            detail::UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                         ai->ai_protocol));
-            int err = fd.get() < 0 ? errno
-                                   : detail::connect_within(fd.get(), ai->ai_addr, ai->ai_addrlen,
-                                                            detail::Deadline(timeout));
-            if (err == 0) {
-                int one = 1;
-                /* Requests are small and latency matters more than packets. */
-                (void)setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                Client c(std::move(fd), addr, timeout);
-                c.handshake(agent);
-                return c;
-            }
-            failures.emplace_back(addr, err);
-        }
-        throw connect_failure(label, failures, timeout);
+inline Entry entry_from_c(const pixproto_entry &c)
+{
+    Entry e;
+    e.name = detail::array_str(c.name);
+    e.size = c.size;
+    if (c.has_sha256) {
+        e.sha256.emplace();
+        for (size_t i = 0; i < e.sha256->size(); ++i)
+            (*e.sha256)[i] = c.sha256[i];
     }
+    e.mtime_ms = c.mtime_ms;
+    e.type = detail::array_str(c.type);
+    e.width = c.width;
+    e.height = c.height;
+    return e;
+}
 
-    /* Connects to a unix stream socket, then does the handshake. */
-    static Client connect_unix(const std::string &path, Timeout timeout,
-                               const std::string &agent = default_agent())
-    {
-        const std::string label = "unix:" + path;
-        sockaddr_un sa{};
-        sa.sun_family = AF_UNIX;
-        if (path.empty() || path.size() >= sizeof sa.sun_path)
-            throw ConnectionError("cannot connect to " + label + ": a socket path must be 1 to " +
-                                      std::to_string(sizeof sa.sun_path - 1) + " bytes",
-                                  ConnectionError::Reason::other, ENAMETOOLONG);
-        std::memcpy(sa.sun_path, path.data(), path.size());
-        detail::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        int err = fd.get() < 0 ? errno
-                               : detail::connect_within(fd.get(), reinterpret_cast<const sockaddr *>(&sa),
-                                                        sizeof sa, detail::Deadline(timeout));
-        if (err != 0)
-            throw connect_failure(label, {{label, err}}, timeout);
-        Client c(std::move(fd), label, timeout);
-        c.handshake(agent);
-        return c;
+/* An entry from a flat fields body (STORED, FILE, STAT_REPLY, or one ENTRY
+ * field's value). Throws Error (BADBODY) when NAME is missing or a field is
+ * malformed. */
+inline Entry parse_entry(const void *body, size_t len)
+{
+    pixproto_entry c{};
+    detail::check(pixproto_parse_entry(body, len, &c), "malformed store entry from the server");
+    return entry_from_c(c);
+}
+
+/* The entry of a STORED, FILE or STAT_REPLY frame; Error (BADTYPE) for a
+ * frame of another type. */
+inline Entry parse_entry(const Frame &f)
+{
+    if (f.type != PIXPROTO_T_STORED && f.type != PIXPROTO_T_FILE && f.type != PIXPROTO_T_STAT_REPLY)
+        throw Error(PIXPROTO_EBADTYPE, "expected a store entry from the server, got " + f.type_name(), f.id);
+    return parse_entry(f.body.data(), f.body.size());
+}
+
+/* Appends the entries of one LIST_REPLY frame (repeated ENTRY fields) to
+ * out; other tags are skipped. */
+inline void parse_list_reply(const Frame &f, std::vector<Entry> &out)
+{
+    if (f.type != PIXPROTO_T_LIST_REPLY)
+        throw Error(PIXPROTO_EBADTYPE, "expected list-reply from the server, got " + f.type_name(), f.id);
+    for (const Field &field : FieldReader(f)) {
+        if (field.tag() == PIXPROTO_TAG_ENTRY)
+            out.push_back(parse_entry(field.data(), field.size()));
     }
+}
 
-    /* Takes over a connected stream socket (e.g. one end of a socketpair)
-     * and does the handshake over it. peer names it in messages. */
-    static Client adopt(int fd, const std::string &peer, Timeout timeout,
-                        const std::string &agent = default_agent())
-    {
-        detail::UniqueFd owned(fd);
-        if (fcntl_nonblock(owned.get()) < 0)
-            throw ConnectionError("cannot use socket: " + detail::errno_text(errno),
-                                  ConnectionError::Reason::other, errno);
-        Client c(std::move(owned), peer, timeout);
-        c.handshake(agent);
-        return c;
-    }
+/* A whole frame carrying NAME only (GET, STAT, DELETE, DELETED), built by
+ * pixproto_build_name. A name holding a NUL byte is refused. */
+inline std::vector<uint8_t> encode_name_frame(uint8_t type, uint32_t id, std::string_view name)
+{
+    if (name.find('\0') != std::string_view::npos)
+        throw Error(PIXPROTO_EINVALID, "cannot encode a store name holding a NUL byte");
+    uint8_t *out = nullptr;
+    long rc = pixproto_build_name(type, id, std::string(name).c_str(), &out);
+    return detail::take_encoded(rc, out, "cannot encode store request");
+}
 
-    Client(Client &&) noexcept = default;
-    Client &operator=(Client &&) noexcept = default;
-    Client(const Client &) = delete;
-    Client &operator=(const Client &) = delete;
-    ~Client() = default;
-
-    /* "127.0.0.1:7070", "[::1]:7070", "unix:/run/pixd/native.sock" */
-    const std::string &peer() const noexcept { return peer_; }
-    const Welcome &welcome() const noexcept { return welcome_; }
-    int fd() const noexcept { return fd_.get(); }
-    Timeout timeout() const noexcept { return timeout_; }
-    void set_timeout(Timeout t) noexcept { timeout_ = t; }
-    /* Frames dropped because no request with their id was in flight. */
-    uint64_t dropped() const noexcept { return dropped_; }
-
-    /* Sends PING with an 8-byte token, checks that PONG echoes it, and
-     * returns the round trip. */
-    std::chrono::nanoseconds ping()
-    {
-        uint64_t v = static_cast<uint64_t>(detail::Clock::now().time_since_epoch().count()) ^
-                     (++pings_ * 0x9e3779b97f4a7c15ull);
-        std::vector<uint8_t> token(8);
-        for (int i = 7; i >= 0; --i, v >>= 8)
-            token[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
-        auto t0 = detail::Clock::now();
-        Frame reply = request(PIXPROTO_T_PING, token);
-        auto t1 = detail::Clock::now();
-        expect_type(reply, PIXPROTO_T_PONG);
-        if (reply.body != token)
-            throw Error(PIXPROTO_EBADBODY, "the server's PONG does not echo the PING", reply.id);
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0);
-    }
-
-    Status status()
-    {
-        Frame reply = request(PIXPROTO_T_STATUS);
-        expect_type(reply, PIXPROTO_T_STATUS_REPLY);
-        Status s = parse_status(reply);
-        if (s.agent.empty())
-            s.agent = welcome_.agent;
-        return s;
-    }
-
-    /* One request, one reply: sends a new request and returns the first
-     * frame answering it. Requests answered by several frames use send()
-     * and receive(). */
-    Frame request(uint8_t type, const std::vector<uint8_t> &body = {})
-    {
-        uint32_t id = send(type, body);
-        try {
-            Frame f = receive(id);
-            finish(id);
-            return f;
-        } catch (...) {
-            finish(id);
-            throw;
-        }
-    }
-
-    /* Starts a request under a fresh id and returns the id; it stays in
-     * flight until finish() or an ERROR for it. */
-    uint32_t send(uint8_t type, const void *body, size_t len, uint8_t flags = 0)
-    {
-        usable();
-        uint32_t id = next_id_;
-        while (id == 0 || open_.count(id))
-            ++id;
-        next_id_ = id + 1;
-        open_.insert(id);
-        try {
-            send_frame(type, id, body, len, flags);
-        } catch (...) {
-            open_.erase(id);
-            throw;
-        }
-        return id;
-    }
-    uint32_t send(uint8_t type, const std::vector<uint8_t> &body, uint8_t flags = 0)
-    {
-        return send(type, body.data(), body.size(), flags);
-    }
-
-    /* Sends one frame under an existing id: DATA chunks and CANCEL of an
-     * in-flight request. Body at most the server's max_body. While the
-     * server does not read, frames it sends meanwhile are queued, so both
-     * sides writing at once cannot deadlock. */
-    void send_frame(uint8_t type, uint32_t id, const void *body, size_t len, uint8_t flags = 0)
-    {
-        usable();
-        size_t limit = welcome_.max_body ? welcome_.max_body : PIXPROTO_MAX_BODY;
-        if (len > limit)
-            throw Error(PIXPROTO_ETOOBIG, "frame body of " + std::to_string(len) +
-                                              " bytes exceeds the server's limit of " +
-                                              std::to_string(limit));
-        if (flags & PIXPROTO_F_ZLIB) {
-            std::vector<uint8_t> wire = encode_frame(type, flags, id, body, len);
-            write_all(wire.data(), wire.size(), nullptr, 0);
-            return;
-        }
-        uint8_t header[PIXPROTO_HEADER_SIZE];
-        detail::check(pixproto_header_encode(header, type, flags, id, len), "cannot encode frame");
-        write_all(header, sizeof header, body, len);
-    }
-
-    /* The next frame for request id, waiting for it if none is queued. An
-     * ERROR for it throws Error and finishes the request. */
-    Frame receive(uint32_t id)
-    {
-        if (!open_.count(id))
-            throw std::logic_error("pixproto::Client::receive: request " + std::to_string(id) +
-                                   " is not in flight");
-        detail::Deadline dl(timeout_);
-        for (;;) {
-            auto it = std::find_if(inbox_.begin(), inbox_.end(),
-                                   [id](const Frame &f) { return f.id == id; });
-            if (it != inbox_.end()) {
-                Frame f = std::move(*it);
-                inbox_.erase(it);
-                return deliver(std::move(f));
-            }
-            pump(dl);
-        }
-    }
-
-    /* The next frame for any request in flight, in arrival order. */
-    Frame receive_any()
-    {
-        detail::Deadline dl(timeout_);
-        for (;;) {
-            if (!inbox_.empty()) {
-                Frame f = std::move(inbox_.front());
-                inbox_.pop_front();
-                return deliver(std::move(f));
-            }
-            if (open_.empty())
-                throw std::logic_error("pixproto::Client::receive_any: no request in flight");
-            pump(dl);
-        }
-    }
-
-    /* Ends a request on this side: drops its queued frames and any that
-     * arrive later. */
-    void finish(uint32_t id) noexcept
-    {
-        open_.erase(id);
-        inbox_.erase(std::remove_if(inbox_.begin(), inbox_.end(),
-                                    [id](const Frame &f) { return f.id == id; }),
-                     inbox_.end());
-    }
-
-    bool in_flight(uint32_t id) const noexcept { return open_.count(id) != 0; }
-
-private:
-    Client(detail::UniqueFd fd, std::string peer, Timeout timeout)
-        : fd_(std::move(fd)), peer_(std::move(peer)), timeout_(timeout)
-    {
-    }
-
-    static int fcntl_nonblock(int fd)
-    {
-        int fl = ::fcntl(fd, F_GETFL);
-        return fl < 0 ? -1 : ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-    }
-
-    static ConnectionError connect_failure(const std::string &label,
-                                           const std::vector<std::pair<std::string, int>> &failures,
-                                           Timeout timeout)
-    {
-        auto why = [&](int err) {
-            return err == ETIMEDOUT ? "timed out after " + detail::seconds_text(timeout) + " s"
-                                    : detail::errno_text(err);
-        };
-        if (failures.empty())
-            return ConnectionError("cannot connect to " + label + ": no address found",
-                                   ConnectionError::Reason::resolve);
-        /* Report the most telling failure: one other than "refused" wins,
-         * since e.g. ::1 refusing says less than 127.0.0.1 timing out. */
-        int err = failures.front().second;
-        bool same = true;
-        for (const auto &f : failures) {
-            if (f.second != err)
-                same = false;
-        }
-        std::string text = "cannot connect to " + label + ": ";
-        if (same) {
-            text += why(err);
-        } else {
-            for (size_t i = 0; i < failures.size(); ++i) {
-                text += (i ? "; " : "") + failures[i].first + " " + why(failures[i].second);
-                if (failures[i].second != ECONNREFUSED)
-                    err = failures[i].second;
-            }
-        }
-        return ConnectionError(text, detail::reason_of(err), err);
-    }
-
-    void handshake(const std::string &agent)
-    {
-        std::vector<uint8_t> hello = build_hello(agent);
-        open_.insert(0);
-        write_all(hello.data(), hello.size(), nullptr, 0);
-        Frame f = receive(0);
-        open_.erase(0);
-        if (f.type != PIXPROTO_T_WELCOME)
-            fail(Error(PIXPROTO_EBADFRAME, "the server answered HELLO with " + f.type_name() +
-                                               " instead of WELCOME"));
-        try {
-            welcome_ = parse_welcome(f);
-        } catch (const Error &e) {
-            fail(e);
-        }
-    }
-
-    static void expect_type(const Frame &f, uint8_t type)
-    {
-        if (f.type != type)
-            throw Error(PIXPROTO_EBADTYPE, "expected " + type_name(type) + " from the server, got " +
-                                               f.type_name(), f.id);
-    }
-
-    Frame deliver(Frame f)
-    {
-        if (f.type == PIXPROTO_T_ERROR) {
-            Error e = error_from_frame(f);
-            finish(f.id);
-            throw e;
-        }
-        return f;
-    }
-
-    /* Ends the connection with e: closes the socket and rethrows e from now
-     * on. Frames already queued stay available. */
-    template <class E>
-    [[noreturn]] void fail(const E &e)
-    {
-        if (!broken_)
-            broken_ = std::make_exception_ptr(e);
-        fd_.reset();
-        throw e;
-    }
-
-    void usable() const
-    {
-        if (broken_)
-            std::rethrow_exception(broken_);
-        if (fd_.get() < 0)
-            throw ConnectionError("not connected", ConnectionError::Reason::closed);
-    }
-
-    ConnectionError timed_out() const
-    {
-        return ConnectionError("timed out after " + detail::seconds_text(timeout_) +
-                                   " s waiting for the server",
-                               ConnectionError::Reason::timeout, ETIMEDOUT);
-    }
-
-    /* Waits until readable, then reads what is there into the inbox. */
-    void pump(const detail::Deadline &dl)
-    {
-        usable();
-        short rev = detail::wait_fd(fd_.get(), POLLIN, dl);
-        if (rev == 0)
-            throw timed_out();
-        read_some();
-    }
-
-    /* One read; queues the frames it completes. Throws on EOF, on an error,
-     * on a malformed frame and on ERROR with id 0. */
-    void read_some()
-    {
-        uint8_t buf[16384];
-        ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                return;
-            int err = errno;
-            fail(ConnectionError(err == ECONNRESET ? "connection reset by the server"
-                                                   : "lost the connection: " + detail::errno_text(err),
-                                 detail::reason_of(err) == ConnectionError::Reason::other
-                                     ? ConnectionError::Reason::closed
-                                     : detail::reason_of(err),
-                                 err));
-        }
-        if (n == 0)
-            fail(ConnectionError(decoder_.pending() ? "connection closed by the server in the middle of a frame"
-                                                    : "connection closed by the server",
-                                 ConnectionError::Reason::closed));
-        const uint8_t *in = buf;
-        size_t len = static_cast<size_t>(n);
-        while (len > 0) {
-            std::optional<Frame> f;
-            try {
-                f = decoder_.next(in, len);
-            } catch (const Error &e) {
-                fail(Error(e.code(), "bad data from the server: " + pixproto::error_text(e.code())));
-            }
-            if (!f)
-                break;
-            ingest(std::move(*f));
-        }
-    }
-
-    void ingest(Frame f)
-    {
-        if (f.id == 0 && f.type == PIXPROTO_T_ERROR)
-            fail(error_from_frame(f));
-        if (open_.count(f.id))
-            inbox_.push_back(std::move(f));
-        else
-            ++dropped_;
-    }
-
-    /* Writes a then b (either may be empty) completely, handling partial
-     * writes and EINTR, reading incoming frames while the socket is full. */
-    void write_all(const void *a, size_t alen, const void *b, size_t blen)
-    {
-        usable();
-        iovec iov[2] = {{const_cast<void *>(a), alen}, {const_cast<void *>(b), blen}};
-        size_t first = 0;
-        bool started = false;
-        detail::Deadline dl(timeout_);
-        while (first < 2) {
-            if (iov[first].iov_len == 0) {
-                ++first;
-                continue;
-            }
-            msghdr msg{};
-            msg.msg_iov = iov + first;
-            msg.msg_iovlen = 2 - first;
-            ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n >= 0) {
-                started = true;
-                size_t left = static_cast<size_t>(n);
-                for (size_t i = first; i < 2 && left > 0; ++i) {
-                    size_t take = std::min(left, iov[i].iov_len);
-                    iov[i].iov_base = static_cast<uint8_t *>(iov[i].iov_base) + take;
-                    iov[i].iov_len -= take;
-                    left -= take;
-                }
-                continue;
-            }
-            int err = errno;
-            if (err == EINTR)
-                continue;
-            if (err == EAGAIN || err == EWOULDBLOCK) {
-                short rev = detail::wait_fd(fd_.get(), POLLOUT | POLLIN, dl);
-                if (rev == 0) {
-                    ConnectionError e = timed_out();
-                    if (started)
-                        fail(e); /* half a frame sent: the stream is unusable */
-                    throw e;
-                }
-                if (rev & POLLIN)
-                    read_some();
-                continue;
-            }
-            /* The server may have said why before it closed (LIMIT, ...). */
-            drain_after_error();
-            fail(ConnectionError(err == EPIPE || err == ECONNRESET ? "connection closed by the server"
-                                                                   : "lost the connection: " + detail::errno_text(err),
-                                 ConnectionError::Reason::closed, err));
-        }
-    }
-
-    /* Reads what is already buffered, so that an ERROR with id 0 the server
-     * sent before closing is what gets reported. */
-    void drain_after_error()
-    {
-        try {
-            for (int i = 0; i < 64 && fd_.get() >= 0; ++i) {
-                pollfd p{fd_.get(), POLLIN, 0};
-                if (::poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-                    return;
-                read_some();
-            }
-        } catch (const ConnectionError &) {
-            /* EOF or reset: the caller reports the failure it saw. */
-        }
-    }
-
-    detail::UniqueFd fd_;
-    std::string peer_;
-    Timeout timeout_;
-    Decoder decoder_;
-    Welcome welcome_;
-    std::deque<Frame> inbox_;           /* arrived, not yet received */
-    std::unordered_set<uint32_t> open_; /* ids in flight */
-    uint32_t next_id_ = 1;
-    uint64_t pings_ = 0;
-    uint64_t dropped_ = 0;
-    std::exception_ptr broken_;
-};
+/* PUT's body: NAME and SIZE, and SHA256 when the sender knows it up front
+ * (otherwise END carries it). */
+inline std::vector<uint8_t> build_put_body(std::string_view name, uint64_t size,
+                                           const uint8_t *sha256 = nullptr)
+{
+    Fields b;
+    b.str(PIXPROTO_TAG_NAME, name).u64(PIXPROTO_TAG_SIZE, size);
+    if (sha256)
+        b.bytes(PIXPROTO_TAG_SHA256, sha256, 32);
+    return b.vector();
+}
 
 } // namespace pixproto
 

@@ -1,0 +1,545 @@
+/* pixproto_client.hpp: a blocking client for pixd's native protocol, over
+ * the codec in pixproto.hpp and the socket plumbing in pixproto_socket.hpp.
+ *
+ *   Client   one connection: handshake, ping, status, and generic requests
+ *            with several in flight (send, send_frame, receive, cancel)
+ *
+ * The image store's requests are in pixproto_store.hpp. Header-only; needs
+ * POSIX sockets and libpixproto.
+ */
+#ifndef PIXPROTO_CLIENT_HPP
+#define PIXPROTO_CLIENT_HPP
+
+#include "pixproto.hpp"
+#include "pixproto_socket.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace pixproto {
+
+/* A blocking client for one connection to pixd.
+ *
+ * Requests carry ids counting up from 1; several may be in flight at once.
+ * Frames that arrive for an in-flight request other than the one being
+ * waited for are queued in arrival order and handed out by the next
+ * receive() for their id; frames for ids not in flight (finished or
+ * cancelled requests) are dropped. An ERROR frame always becomes an Error:
+ * with a request's id it ends that request, with id 0 it ends the connection.
+ *
+ * Every blocking call waits at most timeout() (0: forever) and then throws
+ * ConnectionError; a timeout while reading leaves the connection usable,
+ * one while writing (a frame half sent) does not. After the connection is
+ * lost, every call rethrows the error that ended it.
+ *
+ * With an interrupt descriptor set (set_interrupt_fd), a wait ends with
+ * Interrupted as soon as that descriptor is readable. A frame already partly
+ * written is given a second to finish first, so that the connection stays
+ * usable (to send CANCEL, for instance, after set_interrupt_fd(-1)); if the
+ * server does not take it, the connection is closed.
+ *
+ * Not thread-safe. Move-only; closes its socket when destroyed. */
+class Client {
+public:
+    using Timeout = std::chrono::milliseconds;
+
+    static std::string default_agent() { return "libpixproto++/" + std::to_string(PIXPROTO_VERSION); }
+
+    /* Resolves host (name, IPv4, IPv6 literal with or without brackets),
+     * tries every address in turn, each within timeout, then does the
+     * HELLO/WELCOME handshake. Throws ConnectionError, or Error when the
+     * server answers HELLO with ERROR (e.g. LIMIT). getaddrinfo() itself
+     * is not bounded by the timeout. */
+    static Client connect_tcp(const std::string &host, uint16_t port, Timeout timeout,
+                              const std::string &agent = default_agent())
+    {
+        detail::Dialed d = detail::dial_tcp(host, port, timeout);
+        Client c(std::move(d.fd), d.peer, timeout);
+        c.handshake(agent);
+        return c;
+    }
+
+    /* Connects to a unix stream socket, then does the handshake. */
+    static Client connect_unix(const std::string &path, Timeout timeout,
+                               const std::string &agent = default_agent())
+    {
+        detail::Dialed d = detail::dial_unix(path, timeout);
+        Client c(std::move(d.fd), d.peer, timeout);
+        c.handshake(agent);
+        return c;
+    }
+
+    /* Takes over a connected stream socket (e.g. one end of a socketpair)
+     * and does the handshake over it. peer names it in messages. */
+    static Client adopt(int fd, const std::string &peer, Timeout timeout,
+                        const std::string &agent = default_agent())
+    {
+        detail::UniqueFd owned(fd);
+        if (detail::fcntl_nonblock(owned.get()) < 0)
+            throw ConnectionError("cannot use socket: " + detail::errno_text(errno),
+                                  ConnectionError::Reason::other, errno);
+        Client c(std::move(owned), peer, timeout);
+        c.handshake(agent);
+        return c;
+    }
+
+    Client(Client &&) noexcept = default;
+    Client &operator=(Client &&) noexcept = default;
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() = default;
+
+    /* "127.0.0.1:7070", "[::1]:7070", "unix:/run/pixd/native.sock" */
+    const std::string &peer() const noexcept { return peer_; }
+    const Welcome &welcome() const noexcept { return welcome_; }
+    int fd() const noexcept { return fd_.get(); }
+    Timeout timeout() const noexcept { return timeout_; }
+    void set_timeout(Timeout t) noexcept { timeout_ = t; }
+    /* Frames dropped because no request with their id was in flight. */
+    uint64_t dropped() const noexcept { return dropped_; }
+    /* While fd >= 0 is readable, blocking waits throw Interrupted (see the
+     * class comment); -1 turns this off. The descriptor stays the caller's. */
+    void set_interrupt_fd(int fd) noexcept { interrupt_fd_ = fd; }
+    int interrupt_fd() const noexcept { return interrupt_fd_; }
+
+    /* Sends PING with an 8-byte token, checks that PONG echoes it, and
+     * returns the round trip. */
+    std::chrono::nanoseconds ping()
+    {
+        uint64_t v = static_cast<uint64_t>(detail::Clock::now().time_since_epoch().count()) ^
+                     (++pings_ * 0x9e3779b97f4a7c15ull);
+        std::vector<uint8_t> token(8);
+        for (int i = 7; i >= 0; --i, v >>= 8)
+            token[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
+        auto t0 = detail::Clock::now();
+        Frame reply = request(PIXPROTO_T_PING, token);
+        auto t1 = detail::Clock::now();
+        expect_type(reply, PIXPROTO_T_PONG);
+        if (reply.body != token)
+            throw Error(PIXPROTO_EBADBODY, "the server's PONG does not echo the PING", reply.id);
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0);
+    }
+
+    Status status()
+    {
+        Frame reply = request(PIXPROTO_T_STATUS);
+        expect_type(reply, PIXPROTO_T_STATUS_REPLY);
+        Status s = parse_status(reply);
+        if (s.agent.empty())
+            s.agent = welcome_.agent;
+        return s;
+    }
+
+    /* One request, one reply: sends a new request and returns the first
+     * frame answering it. Requests answered by several frames use send()
+     * and receive(). */
+    Frame request(uint8_t type, const std::vector<uint8_t> &body = {})
+    {
+        uint32_t id = send(type, body);
+        try {
+            Frame f = receive(id);
+            finish(id);
+            return f;
+        } catch (...) {
+            finish(id);
+            throw;
+        }
+    }
+
+    /* Starts a request under a fresh id and returns the id; it stays in
+     * flight until finish() or an ERROR for it. */
+    uint32_t send(uint8_t type, const void *body, size_t len, uint8_t flags = 0)
+    {
+        uint32_t id = open_id();
+        try {
+            send_frame(type, id, body, len, flags);
+        } catch (...) {
+            open_.erase(id);
+            throw;
+        }
+        return id;
+    }
+    uint32_t send(uint8_t type, const std::vector<uint8_t> &body, uint8_t flags = 0)
+    {
+        return send(type, body.data(), body.size(), flags);
+    }
+
+    /* Starts a request whose body is a store NAME only (GET, STAT, DELETE),
+     * encoded by pixproto_build_name; returns its id as send() does. */
+    uint32_t send_name(uint8_t type, std::string_view name)
+    {
+        uint32_t id = open_id();
+        try {
+            std::vector<uint8_t> wire = encode_name_frame(type, id, name);
+            write_all(wire.data(), wire.size(), nullptr, 0);
+        } catch (...) {
+            open_.erase(id);
+            throw;
+        }
+        return id;
+    }
+
+    /* Sends one frame under an existing id: DATA chunks and CANCEL of an
+     * in-flight request. Body at most the server's max_body. While the
+     * server does not read, frames it sends meanwhile are queued, so both
+     * sides writing at once cannot deadlock. */
+    void send_frame(uint8_t type, uint32_t id, const void *body, size_t len, uint8_t flags = 0)
+    {
+        usable();
+        size_t limit = welcome_.max_body ? welcome_.max_body : PIXPROTO_MAX_BODY;
+        if (len > limit)
+            throw Error(PIXPROTO_ETOOBIG, "frame body of " + std::to_string(len) +
+                                              " bytes exceeds the server's limit of " +
+                                              std::to_string(limit));
+        if (flags & PIXPROTO_F_ZLIB) {
+            std::vector<uint8_t> wire = encode_frame(type, flags, id, body, len);
+            write_all(wire.data(), wire.size(), nullptr, 0);
+            return;
+        }
+        uint8_t header[PIXPROTO_HEADER_SIZE];
+        detail::check(pixproto_header_encode(header, type, flags, id, len), "cannot encode frame");
+        write_all(header, sizeof header, body, len);
+    }
+
+    /* The next frame for request id, waiting for it if none is queued. An
+     * ERROR for it throws Error and finishes the request. */
+    Frame receive(uint32_t id)
+    {
+        if (!open_.count(id))
+            throw std::logic_error("pixproto::Client::receive: request " + std::to_string(id) +
+                                   " is not in flight");
+        detail::Deadline dl(timeout_);
+        for (;;) {
+            auto it = std::find_if(inbox_.begin(), inbox_.end(),
+                                   [id](const Frame &f) { return f.id == id; });
+            if (it != inbox_.end()) {
+                Frame f = std::move(*it);
+                inbox_.erase(it);
+                return deliver(std::move(f));
+            }
+            pump(dl);
+        }
+    }
+
+    /* Like receive(), but never waits: does at most one read of what the
+     * socket already holds and returns the next frame for id if one has
+     * arrived. For checking, between chunks of an upload, whether the
+     * server has refused it. */
+    std::optional<Frame> try_receive(uint32_t id)
+    {
+        if (!open_.count(id))
+            throw std::logic_error("pixproto::Client::try_receive: request " + std::to_string(id) +
+                                   " is not in flight");
+        for (int round = 0;; ++round) {
+            auto it = std::find_if(inbox_.begin(), inbox_.end(),
+                                   [id](const Frame &f) { return f.id == id; });
+            if (it != inbox_.end()) {
+                Frame f = std::move(*it);
+                inbox_.erase(it);
+                return deliver(std::move(f));
+            }
+            if (round > 0)
+                return std::nullopt;
+            usable();
+            pollfd p{fd_.get(), POLLIN, 0};
+            if (::poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+                return std::nullopt;
+            read_some();
+        }
+    }
+
+    /* Aborts request id: sends CANCEL for it (the server answers nothing)
+     * and finishes it here, so frames still on their way are dropped. Does
+     * nothing for an id not in flight. */
+    void cancel(uint32_t id)
+    {
+        if (!open_.count(id))
+            return;
+        finish(id);
+        send_frame(PIXPROTO_T_CANCEL, id, nullptr, 0);
+    }
+
+    /* The next frame for any request in flight, in arrival order. */
+    Frame receive_any()
+    {
+        detail::Deadline dl(timeout_);
+        for (;;) {
+            if (!inbox_.empty()) {
+                Frame f = std::move(inbox_.front());
+                inbox_.pop_front();
+                return deliver(std::move(f));
+            }
+            if (open_.empty())
+                throw std::logic_error("pixproto::Client::receive_any: no request in flight");
+            pump(dl);
+        }
+    }
+
+    /* Ends a request on this side: drops its queued frames and any that
+     * arrive later. */
+    void finish(uint32_t id) noexcept
+    {
+        open_.erase(id);
+        inbox_.erase(std::remove_if(inbox_.begin(), inbox_.end(),
+                                    [id](const Frame &f) { return f.id == id; }),
+                     inbox_.end());
+    }
+
+    bool in_flight(uint32_t id) const noexcept { return open_.count(id) != 0; }
+    /* False once the connection is lost or ended by the server. */
+    bool connected() const noexcept { return !broken_ && fd_.get() >= 0; }
+
+private:
+    Client(detail::UniqueFd fd, std::string peer, Timeout timeout)
+        : fd_(std::move(fd)), peer_(std::move(peer)), timeout_(timeout)
+    {
+    }
+
+    /* A fresh request id, marked in flight. */
+    uint32_t open_id()
+    {
+        usable();
+        uint32_t id = next_id_;
+        while (id == 0 || open_.count(id))
+            ++id;
+        next_id_ = id + 1;
+        open_.insert(id);
+        return id;
+    }
+
+    void handshake(const std::string &agent)
+    {
+        std::vector<uint8_t> hello = build_hello(agent);
+        open_.insert(0);
+        write_all(hello.data(), hello.size(), nullptr, 0);
+        Frame f = receive(0);
+        open_.erase(0);
+        if (f.type != PIXPROTO_T_WELCOME)
+            fail(Error(PIXPROTO_EBADFRAME, "the server answered HELLO with " + f.type_name() +
+                                               " instead of WELCOME"));
+        try {
+            welcome_ = parse_welcome(f);
+        } catch (const Error &e) {
+            fail(e);
+        }
+    }
+
+    static void expect_type(const Frame &f, uint8_t type)
+    {
+        if (f.type != type)
+            throw Error(PIXPROTO_EBADTYPE, "expected " + type_name(type) + " from the server, got " +
+                                               f.type_name(), f.id);
+    }
+
+    Frame deliver(Frame f)
+    {
+        if (f.type == PIXPROTO_T_ERROR) {
+            Error e = error_from_frame(f);
+            finish(f.id);
+            throw e;
+        }
+        return f;
+    }
+
+    /* Ends the connection with e: closes the socket and rethrows e from now
+     * on. Frames already queued stay available. */
+    template <class E>
+    [[noreturn]] void fail(const E &e)
+    {
+        if (!broken_)
+            broken_ = std::make_exception_ptr(e);
+        fd_.reset();
+        throw e;
+    }
+
+    void usable() const
+    {
+        if (broken_)
+            std::rethrow_exception(broken_);
+        if (fd_.get() < 0)
+            throw ConnectionError("not connected", ConnectionError::Reason::closed);
+    }
+
+    ConnectionError timed_out() const
+    {
+        return ConnectionError("timed out after " + detail::seconds_text(timeout_) +
+                                   " s waiting for the server",
+                               ConnectionError::Reason::timeout, ETIMEDOUT);
+    }
+
+    /* Waits until readable, then reads what is there into the inbox. */
+    void pump(const detail::Deadline &dl)
+    {
+        usable();
+        short rev = detail::wait_fd(fd_.get(), POLLIN, dl, interrupt_fd_);
+        if (rev == 0)
+            throw timed_out();
+        read_some();
+    }
+
+    /* One read; queues the frames it completes. Throws on EOF, on an error,
+     * on a malformed frame and on ERROR with id 0. */
+    void read_some()
+    {
+        if (rbuf_.empty())
+            rbuf_.resize(read_size);
+        uint8_t *buf = rbuf_.data();
+        ssize_t n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            int err = errno;
+            fail(ConnectionError(err == ECONNRESET ? "connection reset by the server"
+                                                   : "lost the connection: " + detail::errno_text(err),
+                                 detail::reason_of(err) == ConnectionError::Reason::other
+                                     ? ConnectionError::Reason::closed
+                                     : detail::reason_of(err),
+                                 err));
+        }
+        if (n == 0)
+            fail(ConnectionError(decoder_.pending() ? "connection closed by the server in the middle of a frame"
+                                                    : "connection closed by the server",
+                                 ConnectionError::Reason::closed));
+        const uint8_t *in = buf;
+        size_t len = static_cast<size_t>(n);
+        while (len > 0) {
+            std::optional<Frame> f;
+            try {
+                f = decoder_.next(in, len);
+            } catch (const Error &e) {
+                fail(Error(e.code(), "bad data from the server: " + pixproto::error_text(e.code())));
+            }
+            if (!f)
+                break;
+            ingest(std::move(*f));
+        }
+    }
+
+    void ingest(Frame f)
+    {
+        if (f.id == 0 && f.type == PIXPROTO_T_ERROR)
+            fail(error_from_frame(f));
+        if (open_.count(f.id))
+            inbox_.push_back(std::move(f));
+        else
+            ++dropped_;
+    }
+
+    /* Writes a then b (either may be empty) completely, handling partial
+     * writes and EINTR, reading incoming frames while the socket is full. */
+    void write_all(const void *a, size_t alen, const void *b, size_t blen)
+    {
+        usable();
+        iovec iov[2] = {{const_cast<void *>(a), alen}, {const_cast<void *>(b), blen}};
+        size_t first = 0;
+        bool started = false;
+        detail::Deadline dl(timeout_);
+        std::optional<detail::Deadline> grace; /* after an interrupt */
+        while (first < 2) {
+            if (iov[first].iov_len == 0) {
+                ++first;
+                continue;
+            }
+            msghdr msg{};
+            msg.msg_iov = iov + first;
+            msg.msg_iovlen = 2 - first;
+            ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n >= 0) {
+                started = true;
+                size_t left = static_cast<size_t>(n);
+                for (size_t i = first; i < 2 && left > 0; ++i) {
+                    size_t take = std::min(left, iov[i].iov_len);
+                    iov[i].iov_base = static_cast<uint8_t *>(iov[i].iov_base) + take;
+                    iov[i].iov_len -= take;
+                    left -= take;
+                }
+                continue;
+            }
+            int err = errno;
+            if (err == EINTR)
+                continue;
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                short rev;
+                try {
+                    rev = detail::wait_fd(fd_.get(), POLLOUT | POLLIN, grace ? *grace : dl,
+                                          grace ? -1 : interrupt_fd_);
+                } catch (const Interrupted &) {
+                    if (!started)
+                        throw;
+                    /* Half a frame is out: finish it if the server takes it
+                     * soon, so that the connection can still carry a CANCEL. */
+                    grace.emplace(std::chrono::milliseconds(1000));
+                    continue;
+                }
+                if (rev == 0 && grace)
+                    fail(Interrupted("interrupted in the middle of a frame; the connection was closed"));
+                if (rev == 0) {
+                    ConnectionError e = timed_out();
+                    if (started)
+                        fail(e); /* half a frame sent: the stream is unusable */
+                    throw e;
+                }
+                if (rev & POLLIN)
+                    read_some();
+                continue;
+            }
+            /* The server may have said why before it closed (LIMIT, ...). */
+            drain_after_error();
+            fail(ConnectionError(err == EPIPE || err == ECONNRESET ? "connection closed by the server"
+                                                                   : "lost the connection: " + detail::errno_text(err),
+                                 ConnectionError::Reason::closed, err));
+        }
+    }
+
+    /* Reads what is already buffered, so that an ERROR with id 0 the server
+     * sent before closing is what gets reported. */
+    void drain_after_error()
+    {
+        try {
+            for (int i = 0; i < 64 && fd_.get() >= 0; ++i) {
+                pollfd p{fd_.get(), POLLIN, 0};
+                if (::poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+                    return;
+                read_some();
+            }
+        } catch (const ConnectionError &) {
+            /* EOF or reset: the caller reports the failure it saw. */
+        }
+    }
+
+    detail::UniqueFd fd_;
+    std::string peer_;
+    Timeout timeout_;
+    Decoder decoder_;
+    Welcome welcome_;
+    std::deque<Frame> inbox_;           /* arrived, not yet received */
+    std::unordered_set<uint32_t> open_; /* ids in flight */
+    uint32_t next_id_ = 1;
+    uint64_t pings_ = 0;
+    uint64_t dropped_ = 0;
+    std::exception_ptr broken_;
+    int interrupt_fd_ = -1;
+    /* Large reads keep the syscall count down for streamed files. */
+    static constexpr size_t read_size = 64 * 1024;
+    std::vector<uint8_t> rbuf_;
+};
+
+} // namespace pixproto
+
+#endif /* PIXPROTO_CLIENT_HPP */
+
