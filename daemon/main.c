@@ -3,6 +3,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "options.h"
 #include "server.h"
@@ -25,6 +26,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     pixd_log_set_level(opt.log_level);
+    pixd_jobs_size_pool(opt.workers ? opt.workers : pixd_jobs_default_workers());
     if ((r = uv_loop_init(&loop)) < 0) {
         pixd_err("cannot start the event loop: %s", uv_strerror(r));
         return 1;

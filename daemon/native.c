@@ -85,11 +85,23 @@ static int cmd_cancel(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     /* Cancelling an unknown id is not an error: the request may have
      * finished while the CANCEL was on its way. */
     native_req *req = pixd__native_req_find(st, f->id);
-    if (req) {
-        pixd__native_store_cancel(req);
-        pixd__native_req_done(req);
-    }
+    if (req)
+        pixd__native_req_detach(req);
     return 0;
+}
+
+void pixd__native_req_detach(native_req *req) {
+    if (req->conn) {
+        native_state *st = req->conn->state;
+        native_req **p = &st->reqs;
+        while (*p && *p != req)
+            p = &(*p)->next;
+        if (*p)
+            *p = req->next;
+        req->conn = NULL;
+    }
+    if (req->cancel)
+        req->cancel(req);
 }
 
 native_req *pixd__native_req_find(native_state *st, uint32_t id) {
@@ -139,6 +151,7 @@ static const native_cmd commands[256] = {
     [PIXPROTO_T_LIST] = {pixd__native_list, "list"},
     [PIXPROTO_T_STAT] = {pixd__native_stat, "stat"},
     [PIXPROTO_T_DELETE] = {pixd__native_delete, "delete"},
+    [PIXPROTO_T_RESIZE] = {pixd__native_resize, "resize"},
 };
 
 static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
@@ -236,22 +249,20 @@ static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
 }
 
 static void native_drain(pixd_conn *c) {
-    pixd__native_store_drain(c->state);
+    native_state *st = c->state;
+    for (native_req *r = st->reqs, *n; r; r = n) {
+        n = r->next;
+        if (r->resume)
+            r->resume(r);
+    }
 }
 
 static void native_close(pixd_conn *c) {
     native_state *st = c->state;
-    /* Transfers stop here; one-shot requests still on the work queue
-     * find conn == NULL when they finish and free themselves. */
-    while (st->reqs) {
-        native_req *r = st->reqs;
-        st->reqs = r->next;
-        r->conn = NULL;
-        if (r->up || r->down) {
-            pixd__native_store_cancel(r);
-            free(r);
-        }
-    }
+    /* Transfers and jobs stop here; one-shot requests still on the work
+     * queue find conn == NULL when they finish and free themselves. */
+    while (st->reqs)
+        pixd__native_req_detach(st->reqs);
     pixproto_decoder_free(st->dec);
     st->dec = NULL;
 }

@@ -16,14 +16,19 @@ typedef struct native_state {
 } native_state;
 
 /* A request that outlives the frame that started it. When the connection
- * goes away first, conn becomes NULL and whatever finishes it frees it. */
+ * goes away or the client sends CANCEL, the request is detached: conn
+ * becomes NULL and cancel() stops it, freeing it now or when its pending
+ * callback arrives. Without cancel(), that callback frees it. */
 struct native_req {
     native_req *next;
     pixd_conn *conn;
     uint32_t id;
     uint8_t type;            /* the request's message type */
+    void (*cancel)(native_req *req);
+    void (*resume)(native_req *req); /* the connection can take more output */
     pixd_upload *up;
     pixd_download *down;
+    void *job;               /* native_resize.c's state */
 };
 
 /* A message handler returns 0, or a negative PIXPROTO_E* code that the
@@ -37,6 +42,8 @@ native_req *pixd__native_req_find(native_state *st, uint32_t id);
 native_req *pixd__native_req_new(pixd_conn *c, native_state *st, uint32_t id, uint8_t type);
 /* Unlink req from its connection's list (if still attached) and free it. */
 void pixd__native_req_done(native_req *req);
+/* Unlink req, set conn to NULL and call its cancel(). */
+void pixd__native_req_detach(native_req *req);
 
 /* native_store.c */
 int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f);
@@ -46,8 +53,10 @@ int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_list(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_stat(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_delete(pixd_conn *c, native_state *st, const pixproto_frame *f);
-/* Abort req's transfer (CANCEL or connection closing). */
-void pixd__native_store_cancel(native_req *req);
-void pixd__native_store_drain(native_state *st);
+/* native_resize.c */
+int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f);
+/* DATA and END for a request in progress (upload or job input). */
+int pixd__native_resize_data(native_req *req, const pixproto_frame *f);
+int pixd__native_resize_end(native_req *req, const pixproto_frame *f);
 
 #endif

@@ -70,6 +70,16 @@ static int new_request(pixd_conn *c, native_state *st, const pixproto_frame *f,
     return *out ? 0 : PIXPROTO_ENOMEM;
 }
 
+/* Detached (CANCEL or connection gone): stop the transfer; no callbacks
+ * follow an abort, so the request goes now. */
+static void store_cancel(native_req *req) {
+    if (req->up)
+        pixd_upload_abort(req->up);
+    if (req->down)
+        pixd_download_abort(req->down);
+    free(req);
+}
+
 /* ---- uploads ---- */
 
 static void up_done(void *ctx, int err, const char *msg, const pixproto_entry *e) {
@@ -105,6 +115,7 @@ int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         return PIXPROTO_EBADBODY;
     if ((r = new_request(c, st, f, &req)) < 0)
         return r;
+    req->cancel = store_cancel;
     r = pixd_upload_begin(c->srv->store, e.name, e.size, e.has_sha256 ? e.sha256 : NULL,
                           &upload_ops, req, &req->up, why, sizeof why);
     if (r < 0) {
@@ -120,6 +131,8 @@ int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     native_req *req = pixd__native_req_find(st, f->id);
     if (req && req->up)
         pixd_upload_data(req->up, f->body, f->len);
+    else if (req && req->type == PIXPROTO_T_RESIZE)
+        return pixd__native_resize_data(req, f);
     return 0;
 }
 
@@ -129,6 +142,8 @@ int pixd__native_end(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixproto_field fl;
     const uint8_t *sha = NULL;
 
+    if (req && req->type == PIXPROTO_T_RESIZE)
+        return pixd__native_resize_end(req, f);
     if (!req || !req->up)
         return 0;
     pixproto_reader_init(&r, f->body, f->len);
@@ -136,8 +151,7 @@ int pixd__native_end(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         if (fl.tag != PIXPROTO_TAG_SHA256)
             continue;
         if (fl.len != 32) {
-            pixd_upload_abort(req->up);
-            pixd__native_req_done(req);
+            pixd__native_req_detach(req);
             pixd__native_error(c, f->id, PIXPROTO_EBADBODY,
                                "SHA256 must be 32 raw bytes");
             return 0;
@@ -189,6 +203,11 @@ static void down_end(void *ctx, int err) {
     pixd__native_req_done(req);
 }
 
+static void download_resume(native_req *req) {
+    if (req->down)
+        pixd_download_resume(req->down);
+}
+
 static const pixd_download_ops download_ops = {
     .begin = down_begin, .chunk = down_chunk, .ready = down_ready, .end = down_end};
 
@@ -201,6 +220,8 @@ int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         return r > 0 ? 0 : r;
     if ((r = new_request(c, st, f, &req)) < 0)
         return r;
+    req->cancel = store_cancel;
+    req->resume = download_resume;
     if ((r = pixd_download_begin(c->srv->store, name, &download_ops, req, &req->down)) < 0) {
         pixd__native_req_done(req);
         return wire_code(r);
@@ -208,20 +229,6 @@ int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     return 0;
 }
 
-void pixd__native_store_drain(native_state *st) {
-    for (native_req *r = st->reqs; r; r = r->next)
-        if (r->down)
-            pixd_download_resume(r->down);
-}
-
-void pixd__native_store_cancel(native_req *req) {
-    if (req->up)
-        pixd_upload_abort(req->up);
-    if (req->down)
-        pixd_download_abort(req->down);
-    req->up = NULL;
-    req->down = NULL;
-}
 
 /* ---- one-shot: stat, delete, list ---- */
 

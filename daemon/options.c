@@ -25,6 +25,9 @@ enum opt_id {
     O_STORE,
     O_MAX_UPLOAD,
     O_MAX_STORE,
+    O_WORKERS,
+    O_MAX_PIXELS,
+    O_JPEG_QUALITY,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -58,6 +61,12 @@ static const optdef optdefs[] = {
      "largest file accepted, e.g. 512M (default 0: no limit)"},
     {"max-store", O_MAX_STORE, required_argument, 0, "BYTES",
      "most bytes the store may hold, e.g. 20G (default 0: no limit)"},
+    {"workers", O_WORKERS, required_argument, 0, "N",
+     "image jobs running at once (default: one per core)"},
+    {"max-pixels", O_MAX_PIXELS, required_argument, 0, "N",
+     "refuse images with more pixels, e.g. 50M (default 50000000)"},
+    {"jpeg-quality", O_JPEG_QUALITY, required_argument, 0, "N",
+     "JPEG quality of job output when a request gives none (default 85)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
      "allow listening beyond loopback without access keys"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
@@ -75,6 +84,8 @@ void pixd_options_defaults(pixd_options *o) {
     o->max_per_host = 0;
     o->idle_timeout_ms = 20000;
     o->log_level = PIXD_LOG_INFO;
+    o->max_pixels = 50000000ull;
+    o->jpeg_quality = 85;
 }
 
 void pixd_options_usage(FILE *out) {
@@ -260,6 +271,36 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             o->max_upload = b;
         else
             o->max_store = b;
+        return 0;
+    }
+    case O_WORKERS:
+    case O_JPEG_QUALITY:
+        if (parse_uint(v, d->id == O_WORKERS ? 256 : 100, &n) < 0 || n == 0) {
+            snprintf(err, errlen, "--%s: \"%.40s\" is not a number from 1 to %d", d->name,
+                     v, d->id == O_WORKERS ? 256 : 100);
+            return -EINVAL;
+        }
+        if (d->id == O_WORKERS)
+            o->workers = (unsigned)n;
+        else
+            o->jpeg_quality = (unsigned)n;
+        return 0;
+    case O_MAX_PIXELS: {
+        /* Pixels count in thousands and millions: 50M = 50 000 000. */
+        char *end;
+        unsigned long long p;
+        errno = 0;
+        p = strtoull(v, &end, 10);
+        if (*end == 'K' || *end == 'k')
+            p *= 1000ull, end++;
+        else if (*end == 'M' || *end == 'm')
+            p *= 1000000ull, end++;
+        if (errno || end == v || *end || v[0] == '-' || p == 0 || p > (1ull << 40)) {
+            snprintf(err, errlen, "--max-pixels: \"%.40s\" is not a pixel count such as "
+                     "50000000 or 50M", v);
+            return -EINVAL;
+        }
+        o->max_pixels = p;
         return 0;
     }
     case O_INSECURE:

@@ -156,6 +156,12 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
     uv_unref((uv_handle_t *)&srv->stop_timer);
     raise_fd_limit();
     {
+        unsigned w = opt->workers ? opt->workers : pixd_jobs_default_workers();
+        /* A short line per worker: enough to keep every core busy between
+         * requests, short enough that "busy" comes quickly under overload. */
+        pixd_jobs_init(&srv->jobs, loop, w, w * 8);
+    }
+    {
         char dir[4096], err[512];
         const char *path = pixd_options_store_dir(opt, dir, sizeof dir);
         if ((r = pixd_store_open(&srv->store, loop, path, opt->max_upload, opt->max_store,

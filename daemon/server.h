@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "handler.h"
 #include "hosts.h"
+#include "jobs.h"
 #include "options.h"
 #include "store.h"
 
@@ -36,6 +37,7 @@ struct pixd_server {
     uint64_t accepted, refused, next_conn_id;
     pixd_hosts hosts;
     pixd_store *store;
+    pixd_jobs jobs;
     uint64_t start_hr;                /* uv_hrtime() at start */
     int stopping;
     uv_signal_t sig[3];               /* SIGINT, SIGTERM, SIGHUP */

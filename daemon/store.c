@@ -289,3 +289,83 @@ int pixd_store_list(pixd_store *st, pixd_list_cb cb, void *ctx) {
         free(lj);
     return r;
 }
+
+/* ---- read whole ---- */
+
+typedef struct read_job {
+    store_job job;
+    char name[PIXPROTO_NAME_MAX + 1];
+    size_t max, len;
+    uint8_t *data;
+    int err;
+    pixd_read_cb cb;
+    void *ctx;
+} read_job;
+
+static void read_work(store_job *j) {
+    read_job *rj = (read_job *)j;
+    struct stat s;
+    int fd = openat(j->st->rootfd, rj->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &s) < 0) {
+        rj->err = errno == ELOOP ? -ENOENT : -errno;
+        goto out;
+    }
+    if (!S_ISREG(s.st_mode)) {
+        rj->err = -ENOENT;
+        goto out;
+    }
+    if ((uint64_t)s.st_size > rj->max) {
+        rj->err = -EFBIG;
+        goto out;
+    }
+    rj->data = malloc((size_t)s.st_size ? (size_t)s.st_size : 1);
+    if (!rj->data) {
+        rj->err = -ENOMEM;
+        goto out;
+    }
+    while (rj->len < (size_t)s.st_size) {
+        ssize_t n = pread(fd, rj->data + rj->len, (size_t)s.st_size - rj->len, (off_t)rj->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rj->err = n < 0 ? -errno : -EIO;
+            break;
+        }
+        rj->len += (size_t)n;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+}
+
+static void read_after(store_job *j, int status) {
+    read_job *rj = (read_job *)j;
+    if (status < 0 && !rj->err)
+        rj->err = -ECANCELED;
+    if (rj->err) {
+        free(rj->data);
+        rj->cb(rj->ctx, rj->err, NULL, 0);
+    } else {
+        rj->cb(rj->ctx, 0, rj->data, rj->len);
+    }
+    free(rj);
+}
+
+int pixd_store_read(pixd_store *st, const char *name, size_t max, pixd_read_cb cb, void *ctx) {
+    char norm[PIXPROTO_NAME_MAX + 1], why[128];
+    read_job *rj;
+    int r;
+    if (pixd_store_name_check(name, norm, sizeof norm, why, sizeof why) < 0)
+        return -EINVAL;
+    if (!(rj = calloc(1, sizeof *rj)))
+        return -ENOMEM;
+    snprintf(rj->name, sizeof rj->name, "%s", norm);
+    rj->max = max;
+    rj->cb = cb;
+    rj->ctx = ctx;
+    rj->job.work = read_work;
+    rj->job.after = read_after;
+    if ((r = pixd__store_submit(st, &rj->job)) < 0)
+        free(rj);
+    return r;
+}

@@ -41,6 +41,11 @@ int pixd_store_stat(pixd_store *st, const char *name, pixd_entry_cb cb, void *ct
 int pixd_store_delete(pixd_store *st, const char *name, pixd_entry_cb cb, void *ctx);
 int pixd_store_list(pixd_store *st, pixd_list_cb cb, void *ctx);
 
+/* Read a whole stored file into memory (for image jobs), refusing files
+ * over max bytes with -EFBIG. cb owns data (free()) when err is 0. */
+typedef void (*pixd_read_cb)(void *ctx, int err, uint8_t *data, size_t len);
+int pixd_store_read(pixd_store *st, const char *name, size_t max, pixd_read_cb cb, void *ctx);
+
 /* ---- uploads ---- */
 typedef struct pixd_upload pixd_upload;
 typedef struct pixd_upload_ops {

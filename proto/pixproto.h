@@ -58,7 +58,9 @@ enum {
     X(STAT_REPLY, 0x17, "stat-reply") /* s->c: entry fields */                 \
     X(DELETE, 0x18, "delete")     /* c->s: NAME */                             \
     X(DELETED, 0x19, "deleted")   /* s->c: NAME */                             \
-    X(END, 0x1a, "end")           /* either way: closes a streamed body; PUT's carries SHA256 */
+    X(END, 0x1a, "end")           /* either way: closes a streamed body; PUT's carries SHA256 */ \
+    X(RESIZE, 0x20, "resize")     /* c->s: job fields; F_MORE + DATA + END unless SOURCE */ \
+    X(RESIZED, 0x21, "resized")   /* s->c: statistics; F_MORE + DATA + END unless stored */
 
 enum pixproto_type {
 #define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,
@@ -188,7 +190,28 @@ enum pixproto_tag {
     PIXPROTO_TAG_WIDTH = 35,      /* u64, pixels (images only) */
     PIXPROTO_TAG_HEIGHT = 36,     /* u64, pixels (images only) */
     PIXPROTO_TAG_ENTRY = 37,      /* bytes: one entry's fields, nested */
-    PIXPROTO_TAG_STORE_BYTES = 38 /* u64, STATUS_REPLY: bytes in the store */
+    PIXPROTO_TAG_STORE_BYTES = 38, /* u64, STATUS_REPLY: bytes in the store */
+    /* RESIZE request (target size in WIDTH/HEIGHT, image size in SIZE) */
+    PIXPROTO_TAG_MODE = 40,       /* str: fit (default), fill, stretch */
+    PIXPROTO_TAG_QUALITY = 41,    /* u64 1..100 (default: the server's --jpeg-quality) */
+    PIXPROTO_TAG_FORMAT = 42,     /* str: jpeg (default), png, webp */
+    PIXPROTO_TAG_ENLARGE = 43,    /* u64 0/1: allow output larger than input */
+    PIXPROTO_TAG_PROGRESSIVE = 44,/* u64 0/1: progressive JPEG */
+    PIXPROTO_TAG_SHARPEN = 45,    /* str "RADIUS,AMOUNT,THRESHOLD", e.g. "2,1.5,3" */
+    PIXPROTO_TAG_SOURCE = 46,     /* str: resize this stored image instead of sent bytes */
+    PIXPROTO_TAG_STORE_AS = 47,   /* str: store the result under this name */
+    PIXPROTO_TAG_FAST = 48,       /* u64 0/1: DCT scale to target (1, default) or 2x target */
+    /* RESIZED reply */
+    PIXPROTO_TAG_IN_BYTES = 50,   /* u64 */
+    PIXPROTO_TAG_OUT_BYTES = 51,  /* u64 */
+    PIXPROTO_TAG_IN_WIDTH = 52,   /* u64 */
+    PIXPROTO_TAG_IN_HEIGHT = 53,  /* u64 */
+    PIXPROTO_TAG_OUT_WIDTH = 54,  /* u64 */
+    PIXPROTO_TAG_OUT_HEIGHT = 55, /* u64 */
+    PIXPROTO_TAG_SCALE = 56,      /* str: DCT scale used, "1/4" (JPEG) or "1/1" */
+    PIXPROTO_TAG_QUEUE_US = 57,   /* u64: time waiting for a worker */
+    PIXPROTO_TAG_PROCESS_US = 58, /* u64: decode + resize + encode */
+    PIXPROTO_TAG_IN_TYPE = 59     /* str: jpeg, png, webp, bmp, gif */
 };
 
 /* A growable output buffer for fields. Zero-initialise, append, take the

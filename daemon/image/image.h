@@ -1,0 +1,103 @@
+/* Image resizing: one synchronous call turns the bytes of an image into
+ * the bytes of a resized one.
+ *
+ * Thread-safe and meant to run on a worker thread, one job per call: no
+ * state is shared between calls except what is loaded once (the codecs
+ * module) and per-thread scratch buffers, which are reused from one job to
+ * the next on the same thread (see pixd_image_thread_release()).
+ *
+ * JPEG input is decoded by libjpeg-turbo at a reduced DCT scale, resampled
+ * by OpenCV (INTER_AREA) and encoded by libjpeg-turbo. Other formats, and
+ * PNG or WebP output, go through OpenCV's imgcodecs in the module
+ * pixd-codecs.so, loaded with dlopen on first use so that the always-loaded
+ * daemon does not map imgcodecs and its ~140 libraries (ARCHITECTURE.md,
+ * "Memory budget"). The module is looked for in $PIXD_MODULE_DIR, else in
+ * the directory pixd was built for (PIXD_MODULE_DIR at build time).
+ *
+ * Output carries no metadata: EXIF orientation is applied to the pixels. */
+#ifndef PIXD_IMAGE_H
+#define PIXD_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { PIXD_MODE_FIT, PIXD_MODE_FILL, PIXD_MODE_STRETCH } pixd_resize_mode;
+typedef enum { PIXD_FMT_JPEG, PIXD_FMT_PNG, PIXD_FMT_WEBP } pixd_format;
+
+/* Largest width or height asked for, and the largest JPEG and WebP can
+ * hold. */
+#define PIXD_IMAGE_MAX_SIDE 65500u
+#define PIXD_IMAGE_MAX_WEBP_SIDE 16383u
+
+typedef struct pixd_resize_params {
+    /* Target box. One may be 0: that side follows the aspect of the
+     * other. Both 0: keep the size. */
+    uint32_t width, height;
+    /* fit: inside the box, aspect kept; fill: cover the box, then crop
+     * its centre; stretch: exactly width x height. */
+    pixd_resize_mode mode;
+    /* 0: never make the output larger than the input (fit and fill keep
+     * the input size when it is already smaller; stretch clamps each side
+     * to the input's). */
+    int enlarge;
+    int quality; /* 1..100, JPEG and WebP */
+    pixd_format format;
+    int progressive; /* JPEG */
+    /* 1: the DCT scale keeps the decoded image at least the target size;
+     * 0: at least twice the target (sharper, as libvips does). */
+    int fast;
+    /* Unsharp mask on the output (Pillow's UnsharpMask): where
+     * |pixel - gaussian(pixel, radius)| >= threshold, pixel += amount *
+     * (pixel - blurred). Seed 000 uses radius 2, amount 1.5, threshold 3. */
+    int sharpen;
+    float sharpen_radius, sharpen_amount;
+    int sharpen_threshold;
+    /* Inputs with more pixels are refused from their header, before any
+     * pixel buffer exists; so are outputs with more. 0: no limit. */
+    uint64_t max_pixels;
+} pixd_resize_params;
+
+typedef struct pixd_resize_result {
+    uint8_t *data; /* the output image, malloc'd: the caller frees it */
+    size_t len;
+    uint32_t in_width, in_height;   /* as stored, before orientation */
+    uint32_t out_width, out_height; /* as written */
+    int scale_num, scale_denom;     /* DCT scale used; 1/1 for non-JPEG */
+    int orientation;                /* EXIF orientation applied, 1..8 */
+    char in_type[8];                /* "jpeg", "png", "webp", "bmp", "gif" */
+    double decode_ms, resize_ms, encode_ms;
+} pixd_resize_result;
+
+/* fit, no enlarging, quality 85, JPEG (baseline), fast, no sharpening
+ * (but seed 000's radius, amount and threshold filled in), 50 MP. */
+void pixd_resize_params_default(pixd_resize_params *p);
+
+/* Resize the n bytes at in (owned by the caller, only read, and not kept
+ * after the call). On success returns 0 and fills *r; r->data is the
+ * caller's to free(). On failure returns a negative errno, leaves r->data
+ * NULL, and writes in err (errlen bytes, may be 0) a sentence for the end
+ * user saying what went wrong:
+ *   -EINVAL   bad parameters
+ *   -EFBIG    the input has more pixels than max_pixels, or needs more
+ *             decoder memory than they allow
+ *   -EBADMSG  a corrupt or truncated image
+ *   -ENOTSUP  not an image, or a format or variant not supported
+ *   -ENOMEM   out of memory
+ *   -ENOENT   the codecs module is needed but was not found
+ *   -EIO      anything else (the message says what) */
+int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
+                      pixd_resize_result *r, char *err, size_t errlen);
+
+/* Free the calling thread's scratch buffers now rather than at its exit
+ * (they are kept between jobs to avoid page faults on every image). */
+void pixd_image_thread_release(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

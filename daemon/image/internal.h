@@ -1,0 +1,82 @@
+/* What the files of the image library share, and nothing else includes.
+ * C and C++ (resample.cpp, codecs.cpp) alike. */
+#ifndef PIXD_IMAGE_INTERNAL_H
+#define PIXD_IMAGE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geometry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 8-bit pixels, row after row: 1 channel (gray), 3 (BGR, as OpenCV) or 4
+ * (BGRA). Whoever fills one in says who owns data and until when. */
+typedef struct pixd__pixels {
+    uint8_t *data;
+    uint32_t width, height;
+    size_t stride;
+    int channels;
+} pixd__pixels;
+
+/* Per-thread scratch buffers, one per stage of a job, kept from job to job
+ * (a fresh multi-megabyte buffer per image costs thousands of page
+ * faults) and freed at thread exit. Returns NULL when out of memory. The
+ * buffer is the calling thread's until its next call for the same slot. */
+enum {
+    PIXD__SCRATCH_DECODE,
+    PIXD__SCRATCH_RESAMPLE,
+    PIXD__SCRATCH_ORIENT,
+    PIXD__SCRATCH_BLUR,
+    PIXD__SCRATCH_FLAT,
+    PIXD__SCRATCH_ROW,
+    PIXD__SCRATCH_COUNT
+};
+uint8_t *pixd__scratch(int slot, size_t n);
+/* Point px at a w x h x channels image in a scratch slot: 0 or -ENOMEM. */
+int pixd__scratch_pixels(pixd__pixels *px, int slot, uint32_t w, uint32_t h, int channels);
+/* After a job: free the buffers larger than keep bytes, so that one huge
+ * image does not pin its memory for the thread's life. */
+void pixd__scratch_trim(size_t keep);
+
+/* jpeg.c: libjpeg-turbo. A decoder is opened on the caller's bytes (which
+ * must outlive it), reports the header, then decodes at a DCT scale into
+ * the DECODE scratch slot. Errors are negative errno with err set. */
+typedef struct pixd__jpeg_dec pixd__jpeg_dec;
+typedef struct pixd__jpeg_info {
+    uint32_t width, height;
+    int orientation; /* 1..8 */
+    int channels;    /* of the decoded pixels: 1 or 3 */
+} pixd__jpeg_info;
+int pixd__jpeg_open(pixd__jpeg_dec **out, const uint8_t *in, size_t n,
+                    uint64_t max_pixels, pixd__jpeg_info *info, char *err, size_t errlen);
+int pixd__jpeg_decode(pixd__jpeg_dec *d, int denom, pixd__pixels *out, char *err,
+                      size_t errlen);
+void pixd__jpeg_close(pixd__jpeg_dec *d); /* accepts NULL */
+/* Encode 1 or 3 channels; *out is malloc'd, the caller frees it. */
+int pixd__jpeg_encode(const pixd__pixels *px, int quality, int progressive,
+                      uint8_t **out, size_t *len, char *err, size_t errlen);
+
+/* resample.cpp: OpenCV core/imgproc, never throwing into C. Each returns
+ * 0 or a negative errno. dst is allocated by the caller. */
+void pixd__cv_init(void); /* once per process: OpenCV threads off */
+/* src (a crop is a view: data offset, same stride) to dst's size. */
+int pixd__cv_resize(const pixd__pixels *src, pixd__pixels *dst);
+/* dst is src turned upright for EXIF orientation 2..8 (dims swapped for
+ * 5..8). */
+int pixd__cv_orient(const pixd__pixels *src, int orientation, pixd__pixels *dst);
+/* In place, with a scratch blur image of the same size. */
+int pixd__cv_unsharp(pixd__pixels *img, float radius, float amount, int threshold);
+
+/* alpha.c: BGRA helpers, in place or into a 3-channel dst. */
+void pixd__premultiply(pixd__pixels *px);
+void pixd__unpremultiply(pixd__pixels *px);
+void pixd__flatten_white(const pixd__pixels *premultiplied, pixd__pixels *dst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
