@@ -9,6 +9,10 @@
 
 namespace pixctl {
 
+// Defined in cmd_resize.cpp (its declaration belongs with the others in
+// commands.hpp).
+extern const Command resize_command;
+
 namespace {
 
 // The table: `pixctl --help` lists commands in this order.
@@ -21,6 +25,7 @@ const Command *const command_table[] = {
     &ls_command,
     &stat_command,
     &rm_command,
+    &resize_command,
 };
 
 std::string command_hint(const Command &c) { return std::string("pixctl ") + c.name + " --help"; }

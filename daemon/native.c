@@ -152,6 +152,11 @@ static const native_cmd commands[256] = {
     [PIXPROTO_T_STAT] = {pixd__native_stat, "stat"},
     [PIXPROTO_T_DELETE] = {pixd__native_delete, "delete"},
     [PIXPROTO_T_RESIZE] = {pixd__native_resize, "resize"},
+    [PIXPROTO_T_CAMS] = {pixd__native_cams, "cams"},
+    [PIXPROTO_T_WATCH] = {pixd__native_watch, "watch"},
+    [PIXPROTO_T_SNAP] = {pixd__native_snap, "snap"},
+    [PIXPROTO_T_PUSH] = {pixd__native_push, "push"},
+    [PIXPROTO_T_FRAME] = {pixd__native_push_frame, "frame"},
 };
 
 static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {

@@ -53,6 +53,14 @@ int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_list(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_stat(pixd_conn *c, native_state *st, const pixproto_frame *f);
 int pixd__native_delete(pixd_conn *c, native_state *st, const pixproto_frame *f);
+/* native_camera.c */
+int pixd__native_cams(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_watch(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_snap(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_push(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_push_frame(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_push_data(native_req *req, const pixproto_frame *f);
+
 /* native_resize.c */
 int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f);
 /* DATA and END for a request in progress (upload or job input). */

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "native.h"
 #include "server.h"
+#include "store_name.h"
 
 #define LIST_FRAME_BYTES (768u << 10) /* under PIXPROTO_MAX_BODY with room to spare */
 
@@ -57,7 +58,15 @@ static int read_name(pixd_conn *c, const pixproto_frame *f, char *name, size_t c
                                "name is longer than 200 bytes");
             return 1;
         }
-        return pixproto_field_str(&fl, name, cap) < 0 ? PIXPROTO_EBADBODY : 0;
+        if (pixproto_field_str(&fl, name, cap) < 0)
+            return PIXPROTO_EBADBODY;
+        /* Check here too, so the client hears why a name is refused. */
+        char norm[PIXPROTO_NAME_MAX + 1], why[160];
+        if (pixd_store_name_check(name, norm, sizeof norm, why, sizeof why) < 0) {
+            pixd__native_error(c, f->id, PIXPROTO_EINVALID, why);
+            return 1;
+        }
+        return 0;
     }
     return PIXPROTO_EBADBODY;
 }
@@ -133,6 +142,8 @@ int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         pixd_upload_data(req->up, f->body, f->len);
     else if (req && req->type == PIXPROTO_T_RESIZE)
         return pixd__native_resize_data(req, f);
+    else if (req && req->type == PIXPROTO_T_PUSH)
+        return pixd__native_push_data(req, f);
     return 0;
 }
 

@@ -25,6 +25,7 @@ enum opt_id {
     O_STORE,
     O_MAX_UPLOAD,
     O_MAX_STORE,
+    O_CAMERA,
     O_WORKERS,
     O_MAX_PIXELS,
     O_JPEG_QUALITY,
@@ -61,6 +62,10 @@ static const optdef optdefs[] = {
      "largest file accepted, e.g. 512M (default 0: no limit)"},
     {"max-store", O_MAX_STORE, required_argument, 0, "BYTES",
      "most bytes the store may hold, e.g. 20G (default 0: no limit)"},
+    {"camera", O_CAMERA, required_argument, F_REPEAT, "NAME=SOURCE[,OPT=VAL...]",
+     "a camera: SOURCE is test, /dev/videoN, file:PATH or a capture URL; options "
+     "width, height, fps, format, quality, save-every; repeatable (default: every "
+     "/dev/video* camera, else a test pattern named test)"},
     {"workers", O_WORKERS, required_argument, 0, "N",
      "image jobs running at once (default: one per core)"},
     {"max-pixels", O_MAX_PIXELS, required_argument, 0, "N",
@@ -273,6 +278,22 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             o->max_store = b;
         return 0;
     }
+    case O_CAMERA:
+        if (o->n_cameras == PIXD_MAX_CAMERAS) {
+            snprintf(err, errlen, "--camera: at most %d cameras", PIXD_MAX_CAMERAS);
+            return -E2BIG;
+        }
+        for (size_t i = 0; i < o->n_cameras; i++) {
+            size_t nl = strcspn(v, "=");
+            if (strlen(o->cameras[i].name) == nl && !strncmp(o->cameras[i].name, v, nl)) {
+                snprintf(err, errlen, "--camera: the name \"%.*s\" is used twice", (int)nl, v);
+                return -EINVAL;
+            }
+        }
+        if ((r = pixd_camera_spec_parse(v, &o->cameras[o->n_cameras], err, errlen)) < 0)
+            return r;
+        o->n_cameras++;
+        return 0;
     case O_WORKERS:
     case O_JPEG_QUALITY:
         if (parse_uint(v, d->id == O_WORKERS ? 256 : 100, &n) < 0 || n == 0) {
@@ -384,7 +405,7 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
     struct option longopts[N_OPTDEFS + 1];
     const char *config = NULL;
     pixd_options cli;
-    int c, r, cli_listens = 0;
+    int c, r, cli_listens = 0, cli_cameras = 0;
 
     memset(longopts, 0, sizeof longopts);
     for (size_t i = 0; i < N_OPTDEFS; i++) {
@@ -433,6 +454,8 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
         /* Repeatable options from the command line replace the config's. */
         if (d->id == O_LISTEN && !cli_listens++)
             cli.n_listens = 0;
+        if (d->id == O_CAMERA && !cli_cameras++)
+            cli.n_cameras = 0;
         if ((r = set_def(&cli, d, optarg ? optarg : "", err, errlen)) < 0)
             return r;
     }

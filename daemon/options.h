@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "camera/source.h"
+
 #define PIXD_MAX_LISTENS 32
+#define PIXD_MAX_CAMERAS 16
 
 typedef struct pixd_listen_spec {
     char handler[32];
@@ -27,6 +30,8 @@ typedef struct pixd_options {
     unsigned workers;           /* image jobs at once; 0: one per core */
     unsigned long long max_pixels; /* largest image a job decodes */
     unsigned jpeg_quality;      /* default output quality */
+    pixd_camera_spec cameras[PIXD_MAX_CAMERAS];
+    size_t n_cameras;           /* 0: every /dev/video* capture device, else "test" */
 } pixd_options;
 
 void pixd_options_defaults(pixd_options *o);

@@ -6,9 +6,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "camera/source.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "timelapse.h"
 
 /* How long in-flight work may take to finish after SIGTERM. */
 #define STOP_GRACE_MS 3000
@@ -29,6 +31,13 @@ static void on_stop_timer(uv_timer_t *t) {
     force_close_all(srv);
 }
 
+static void stop_timelapses(pixd_server *srv) {
+    for (size_t i = 0; i < PIXD_MAX_CAMERAS; i++) {
+        pixd_timelapse_stop(srv->timelapse[i]);
+        srv->timelapse[i] = NULL;
+    }
+}
+
 void pixd_server_stop(pixd_server *srv) {
     if (srv->stopping) {
         force_close_all(srv);
@@ -39,6 +48,9 @@ void pixd_server_stop(pixd_server *srv) {
     pixd_info("shutting down: %llu connection(s) to finish",
               (unsigned long long)srv->n_conns);
     pixd_listen_close_all(srv);
+    stop_timelapses(srv);
+    if (srv->hub)
+        pixd_hub_close(srv->hub, NULL, NULL);
     for (pixd_conn *c = srv->conns, *n; c; c = n) {
         n = c->next;
         pixd_conn_goodbye(c, PIXD_BYE_SHUTDOWN);
@@ -119,6 +131,44 @@ static int open_systemd_sockets(pixd_server *srv, int *n_out) {
     return r;
 }
 
+/* --camera, or every V4L2 capture device, or a test pattern. */
+static int open_cameras(pixd_server *srv) {
+    const pixd_options *o = srv->opt;
+    char err[256], paths[16][32];
+    pixd_camera_spec spec;
+    size_t n;
+    int r;
+
+    if (!(srv->hub = pixd_hub_new(srv->loop, &srv->jobs)))
+        return -ENOMEM;
+    for (size_t i = 0; i < o->n_cameras; i++) {
+        if ((r = pixd_source_open(srv->hub, &o->cameras[i], err, sizeof err)) < 0) {
+            pixd_err("camera %s: %s", o->cameras[i].name, err);
+            return r;
+        }
+        if (o->cameras[i].save_every &&
+            (r = pixd_timelapse_start(srv->loop, srv->hub, srv->store, o->cameras[i].name,
+                                      o->cameras[i].save_every, &srv->timelapse[i])) < 0)
+            return r;
+    }
+    if (o->n_cameras)
+        return 0;
+    n = pixd_v4l2_find_devices(paths, 16);
+    for (size_t i = 0; i < n; i++) {
+        memset(&spec, 0, sizeof spec);
+        snprintf(spec.name, sizeof spec.name, "video%s", paths[i] + strlen("/dev/video"));
+        snprintf(spec.source, sizeof spec.source, "%s", paths[i]);
+        if (pixd_source_open(srv->hub, &spec, err, sizeof err) < 0)
+            pixd_warn("camera %s: %s", paths[i], err);
+    }
+    if (n)
+        return 0;
+    memset(&spec, 0, sizeof spec);
+    snprintf(spec.name, sizeof spec.name, "test");
+    snprintf(spec.source, sizeof spec.source, "test");
+    return pixd_source_open(srv->hub, &spec, err, sizeof err);
+}
+
 static int open_listeners(pixd_server *srv) {
     const pixd_options *o = srv->opt;
     int n_sd = 0, r;
@@ -176,6 +226,8 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         pixd_err("cannot handle signals: %s", uv_strerror(r));
         return r;
     }
+    if ((r = open_cameras(srv)) < 0)
+        return r;
     if ((r = open_listeners(srv)) < 0)
         return r;
     if (!srv->listeners) {
@@ -190,6 +242,9 @@ static void closed_nothing(uv_handle_t *h) { (void)h; }
 
 void pixd_server_free(pixd_server *srv) {
     pixd_listen_close_all(srv);
+    stop_timelapses(srv);
+    if (srv->hub)
+        pixd_hub_close(srv->hub, NULL, NULL);
     force_close_all(srv);
     for (int i = 0; i < 3; i++)
         if (srv->sig[i].loop && !uv_is_closing((uv_handle_t *)&srv->sig[i]))
@@ -202,4 +257,6 @@ void pixd_server_free(pixd_server *srv) {
     pixd_hosts_free(&srv->hosts);
     pixd_store_free(srv->store);
     srv->store = NULL;
+    pixd_hub_free(srv->hub);
+    srv->hub = NULL;
 }

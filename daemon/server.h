@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "camera/hub.h"
 #include "conn.h"
 #include "handler.h"
 #include "hosts.h"
@@ -38,6 +39,8 @@ struct pixd_server {
     pixd_hosts hosts;
     pixd_store *store;
     pixd_jobs jobs;
+    pixd_hub *hub;
+    struct pixd_timelapse *timelapse[PIXD_MAX_CAMERAS];
     uint64_t start_hr;                /* uv_hrtime() at start */
     int stopping;
     uv_signal_t sig[3];               /* SIGINT, SIGTERM, SIGHUP */

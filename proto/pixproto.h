@@ -60,7 +60,14 @@ enum {
     X(DELETED, 0x19, "deleted")   /* s->c: NAME */                             \
     X(END, 0x1a, "end")           /* either way: closes a streamed body; PUT's carries SHA256 */ \
     X(RESIZE, 0x20, "resize")     /* c->s: job fields; F_MORE + DATA + END unless SOURCE */ \
-    X(RESIZED, 0x21, "resized")   /* s->c: statistics; F_MORE + DATA + END unless stored */
+    X(RESIZED, 0x21, "resized")   /* s->c: statistics; F_MORE + DATA + END unless stored */ \
+    X(CAMS, 0x30, "cams")         /* c->s: empty */                            \
+    X(CAMS_REPLY, 0x31, "cams-reply") /* s->c: repeated CAMERA */              \
+    X(WATCH, 0x32, "watch")       /* c->s: NAME, FPS, WIDTH, FRAMES */         \
+    X(FRAME, 0x33, "frame")       /* either way: F_MORE, SEQ.., SIZE; DATA follow */ \
+    X(SNAP, 0x34, "snap")         /* c->s: NAME, WIDTH; one FRAME then END */  \
+    X(PUSH, 0x35, "push")         /* c->s: NAME; then FRAME messages */        \
+    X(PUSHING, 0x36, "pushing")   /* s->c: the pushed camera exists */
 
 enum pixproto_type {
 #define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,
@@ -211,7 +218,18 @@ enum pixproto_tag {
     PIXPROTO_TAG_SCALE = 56,      /* str: DCT scale used, "1/4" (JPEG) or "1/1" */
     PIXPROTO_TAG_QUEUE_US = 57,   /* u64: time waiting for a worker */
     PIXPROTO_TAG_PROCESS_US = 58, /* u64: decode + resize + encode */
-    PIXPROTO_TAG_IN_TYPE = 59     /* str: jpeg, png, webp, bmp, gif */
+    PIXPROTO_TAG_IN_TYPE = 59,    /* str: jpeg, png, webp, bmp, gif */
+    /* Cameras (NAME, WIDTH, HEIGHT, SIZE, SOURCE are shared) */
+    PIXPROTO_TAG_CAMERA = 60,     /* bytes: one camera's fields, nested (CAMS_REPLY) */
+    PIXPROTO_TAG_STATE = 61,      /* str: starting, online, offline */
+    PIXPROTO_TAG_FPS_MILLI = 62,  /* u64: measured frames per 1000 s */
+    PIXPROTO_TAG_SUBSCRIBERS = 63,/* u64 */
+    PIXPROTO_TAG_FRAMES = 64,     /* u64: CAMS: captured; WATCH: stop after this many */
+    PIXPROTO_TAG_DELIVERED = 65,  /* u64 */
+    PIXPROTO_TAG_DROPPED = 66,    /* u64: frames a slow subscriber skipped */
+    PIXPROTO_TAG_SEQ = 67,        /* u64: frame number, per camera, from 1 */
+    PIXPROTO_TAG_TS_US = 68,      /* u64: capture time, us since the Unix epoch */
+    PIXPROTO_TAG_FPS = 69         /* u64: WATCH: at most this many frames a second */
 };
 
 /* A growable output buffer for fields. Zero-initialise, append, take the

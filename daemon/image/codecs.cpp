@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <webp/decode.h>
 
 #include "codecs.h"
 #include "image.h"
@@ -23,8 +25,12 @@ void init() {
     static std::once_flag once;
     std::call_once(once, [] {
         cv::setNumThreads(0); // one job, one core (as in resample.cpp)
-        // Corrupt uploads are the caller's to report, not OpenCV's.
+        // Corrupt uploads are the caller's to report, not OpenCV's: its
+        // logger, and imdecode's messages to std::cerr (a client could fill
+        // the journal with them), are silenced. Nothing else in pixd
+        // writes to std::cerr. (libpng's own messages still reach stderr.)
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+        std::cerr.setstate(std::ios_base::badbit);
     });
 }
 
@@ -43,6 +49,30 @@ template <typename F> int guarded(char *err, size_t errlen, F &&f) {
     }
 }
 
+// WebP through libwebp itself: OpenCV picks its WebP decoder only when
+// libwebp accepts the first 32 bytes, and otherwise tries the rest of its
+// list, which ends with decoders that copy the bytes to a file in /tmp.
+int decode_webp(const uint8_t *in, size_t n, cv::Mat &m, char *err, size_t errlen) {
+    WebPBitstreamFeatures f;
+    if (WebPGetFeatures(in, n, &f) != VP8_STATUS_OK) {
+        std::snprintf(err, errlen, "corrupt WebP: malformed header");
+        return -EBADMSG;
+    }
+    if (f.has_animation) {
+        std::snprintf(err, errlen, "animated WebP is not supported");
+        return -ENOTSUP;
+    }
+    m.create(f.height, f.width, f.has_alpha ? CV_8UC4 : CV_8UC3);
+    size_t size = m.step[0] * static_cast<size_t>(m.rows);
+    int stride = static_cast<int>(m.step[0]);
+    if (!(f.has_alpha ? WebPDecodeBGRAInto(in, n, m.data, size, stride)
+                      : WebPDecodeBGRInto(in, n, m.data, size, stride))) {
+        std::snprintf(err, errlen, "could not decode the image: corrupt or truncated");
+        return -EBADMSG;
+    }
+    return 0;
+}
+
 int decode(const uint8_t *in, size_t n, pixd__pixels *out, void **handle, char *err,
            size_t errlen) {
     init();
@@ -52,10 +82,19 @@ int decode(const uint8_t *in, size_t n, pixd__pixels *out, void **handle, char *
         return -EFBIG;
     }
     return guarded(err, errlen, [&] {
-        cv::Mat buf(1, static_cast<int>(n), CV_8U, const_cast<uint8_t *>(in));
-        // UNCHANGED keeps alpha and gray as they are; orientation is the
-        // caller's (it reads EXIF itself).
-        cv::Mat m = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+        cv::Mat m;
+        if (n >= 12 && std::memcmp(in, "RIFF", 4) == 0 && std::memcmp(in + 8, "WEBP", 4) == 0) {
+            int rc = decode_webp(in, n, m, err, errlen);
+            if (rc < 0)
+                return rc;
+        } else {
+            // PNG and BMP (the caller sends nothing else): OpenCV finds
+            // their decoders by the same signatures the caller checked.
+            // UNCHANGED keeps alpha and gray as they are; orientation is
+            // the caller's (it reads EXIF itself).
+            cv::Mat buf(1, static_cast<int>(n), CV_8U, const_cast<uint8_t *>(in));
+            m = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+        }
         if (m.empty()) {
             std::snprintf(err, errlen, "could not decode the image: corrupt or truncated");
             return -EBADMSG;

@@ -13,9 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#ifdef HAVE_WEBP
 #include <webp/encode.h>
-#endif
 
 #include "codecs.h"
 #include "image.h"
@@ -193,7 +191,6 @@ static void codecs_bmp(void **state) {
 }
 
 static void codecs_webp(void **state) {
-#ifdef HAVE_WEBP
     uint8_t *px = tu_pattern(160, 120, 3, 0, 1), *webp = NULL, *out;
     size_t n = WebPEncodeBGR(px, 160, 120, 160 * 3, 90, &webp);
     pixd_resize_params p = params(80, 80, PIXD_FMT_JPEG);
@@ -211,10 +208,31 @@ static void codecs_webp(void **state) {
     free(r.data);
     WebPFree(webp);
     free(px);
-#else
-    (void)state;
-    skip();
-#endif
+
+    /* Lossless with alpha, out as PNG: the alpha survives. */
+    px = tu_solid(64, 32, 4, clear);
+    tu_fill_rect(px, 64, 4, 32, 0, 64, 32, blue);
+    n = WebPEncodeLosslessBGRA(px, 64, 32, 64 * 4, &webp);
+    assert_true(n > 0);
+    p = params(32, 0, PIXD_FMT_PNG);
+    r = resize_ok(webp, n, &p);
+    {
+        void *handle;
+        pixd__pixels d = decode(&r, &handle);
+        assert_int_equal(d.channels, 4);
+        assert_int_equal(at(&d, 2, 8)[3], 0);
+        assert_int_equal(at(&d, 30, 8)[3], 255);
+        release(handle);
+    }
+    free(r.data);
+    /* Cut to its first 30 bytes: the header's size is there, the rest
+     * is not. */
+    {
+        char err[256];
+        assert_int_equal(pixd_image_resize(webp, 30, &p, &r, err, sizeof err), -EBADMSG);
+    }
+    WebPFree(webp);
+    free(px);
 }
 
 static void codecs_limits_before_decoding(void **state) {

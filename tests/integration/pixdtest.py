@@ -182,6 +182,7 @@ class Pixd:
     def __init__(self, *args, listen=("native=127.0.0.1:0",), env=None, pass_fds=(),
                  argv_prefix=None, wait=True, store=None):
         self.logf = tempfile.NamedTemporaryFile(prefix="pixd-", suffix=".log", delete=False)
+        self.own_store = store is None
         self.store = store or tempfile.mkdtemp(prefix="pixd-store-")
         cmd = (argv_prefix or []) + [PIXD, "--store", self.store]
         for spec in listen:
@@ -267,6 +268,9 @@ class Pixd:
         self.proc.stdout.close()
         self.logf.close()
         os.unlink(self.logf.name)
+        if self.own_store:
+            import shutil
+            shutil.rmtree(self.store, ignore_errors=True)
 
 
 class PixdTestCase(unittest.TestCase):

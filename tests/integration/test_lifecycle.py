@@ -11,7 +11,14 @@ from pixdtest import *  # noqa: F401,F403
 
 
 def run_pixd(*args, timeout=20):
-    return subprocess.run([PIXD] + list(args), capture_output=True, text=True, timeout=timeout)
+    """pixd run to completion (it is expected to refuse to start)."""
+    import shutil
+    store = tempfile.mkdtemp(prefix="pixd-store-")
+    try:
+        return subprocess.run([PIXD, "--store", store] + list(args), capture_output=True,
+                              text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
 
 
 class Lifecycle(PixdTestCase):
@@ -152,7 +159,10 @@ class Lifecycle(PixdTestCase):
     def test_lifecycle_journal_priorities(self):
         with tempfile.TemporaryFile() as err:
             st = os.fstat(err.fileno())
-            p = subprocess.Popen([PIXD, "--listen", "native=127.0.0.1:0"], stdout=subprocess.PIPE,
+            store = tempfile.mkdtemp(prefix="pixd-store-")
+            self.addCleanup(lambda: __import__("shutil").rmtree(store, ignore_errors=True))
+            p = subprocess.Popen([PIXD, "--listen", "native=127.0.0.1:0", "--store", store],
+                                 stdout=subprocess.PIPE,
                                  stderr=err, env=dict(os.environ,
                                                       JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}"))
             try:
