@@ -44,6 +44,7 @@ typedef struct pixd_handler {
 /* The table, indexed by enum pixd_handler_id; rows in handlers.c. */
 enum pixd_handler_id {
     PIXD_H_NATIVE,
+    PIXD_H_HTTP,
     PIXD_H_COUNT_
 };
 

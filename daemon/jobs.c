@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void pixd_jobs_size_pool(unsigned workers) {
@@ -27,6 +28,19 @@ void pixd_jobs_init(pixd_jobs *q, uv_loop_t *loop, unsigned workers, unsigned ma
     q->running = q->waiting = 0;
     q->head = q->tail = NULL;
     q->done_count = q->busy_count = 0;
+    memset(&q->queue_hist, 0, sizeof q->queue_hist);
+    memset(&q->run_hist, 0, sizeof q->run_hist);
+}
+
+const unsigned pixd_jobs_hist_bounds_ms[PIXD_JOBS_HIST_N - 1] = PIXD_JOBS_HIST_BOUNDS_MS;
+
+static void hist_add(pixd_jobs_hist *h, uint64_t ns) {
+    unsigned i = 0;
+    while (i < PIXD_JOBS_HIST_N - 1 && ns > (uint64_t)pixd_jobs_hist_bounds_ms[i] * 1000000u)
+        i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum_ns += ns;
 }
 
 static void job_work(uv_work_t *req) {
@@ -44,6 +58,10 @@ static void job_after(uv_work_t *req, int status) {
     q->running--;
     q->done_count++;
     j->running = 0;
+    if (status != UV_ECANCELED && j->started_ns) {
+        hist_add(&q->queue_hist, j->started_ns - j->queued_ns);
+        hist_add(&q->run_hist, j->finished_ns - j->started_ns);
+    }
     start_next(q);
     j->done(j, status == UV_ECANCELED ? -ECANCELED : 0);
 }

@@ -25,13 +25,28 @@ struct pixd_job {
     int running;
 };
 
+/* Upper bounds (ms) of the time histograms' buckets; a last, unbounded
+ * bucket follows. Fixed, so that Prometheus can aggregate across boxes. */
+#define PIXD_JOBS_HIST_BOUNDS_MS {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000}
+#define PIXD_JOBS_HIST_N 14     /* the bounds above plus +Inf */
+
+/* How long jobs waited for a worker, or ran: counts per bucket (not
+ * cumulative) and the sum, updated on the loop thread as each job ends. */
+typedef struct pixd_jobs_hist {
+    uint64_t bucket[PIXD_JOBS_HIST_N];
+    uint64_t count, sum_ns;
+} pixd_jobs_hist;
+
 struct pixd_jobs {
     uv_loop_t *loop;
     unsigned workers, max_waiting;
     unsigned running, waiting;
     pixd_job *head, *tail;      /* waiting, oldest first */
     uint64_t done_count, busy_count;
+    pixd_jobs_hist queue_hist, run_hist; /* jobs that ran (not cancelled) */
 };
+
+extern const unsigned pixd_jobs_hist_bounds_ms[PIXD_JOBS_HIST_N - 1];
 
 /* Call before the loop first uses its thread pool: sizes it for workers
  * plus file I/O. */

@@ -48,8 +48,8 @@ typedef struct optdef {
  * config file read it, and tests hold man/pixd.8 to it. */
 static const optdef optdefs[] = {
     {"listen", O_LISTEN, required_argument, F_REPEAT, "PROTO=ADDR",
-     "listen for PROTO (native) on ADDR: HOST:PORT, [V6]:PORT or unix:PATH; "
-     "repeatable (default: native=127.0.0.1:7070)"},
+     "listen for PROTO (native, http) on ADDR: HOST:PORT, [V6]:PORT or unix:PATH; "
+     "repeatable (default: native=127.0.0.1:7070 and http=127.0.0.1:7080)"},
     {"max-connections", O_MAX_CONNECTIONS, required_argument, 0, "N",
      "most connections open at once, all listeners (default 4096)"},
     {"max-per-host", O_MAX_PER_HOST, required_argument, 0, "N",

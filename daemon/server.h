@@ -47,7 +47,7 @@ struct pixd_server {
     uv_timer_t stop_timer;
     /* Reads land here: handlers consume data during the read callback,
      * so one buffer serves every connection. */
-    char readbuf[64 * 1024];
+    char readbuf[256 * 1024];
     int readbuf_busy;
 };
 

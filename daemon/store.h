@@ -90,6 +90,10 @@ typedef struct pixd_download_ops {
 
 int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_ops *ops,
                         void *ctx, pixd_download **out);
+/* Call only from ops->begin (err 0): deliver the length bytes at offset
+ * (offset + length <= e->size) instead of the whole file; end() follows
+ * the last of them. For HTTP Range requests. */
+void pixd_download_set_range(pixd_download *d, uint64_t offset, uint64_t length);
 void pixd_download_resume(pixd_download *d);
 /* Stop: no callbacks follow. */
 void pixd_download_abort(pixd_download *d);

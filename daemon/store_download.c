@@ -191,6 +191,14 @@ int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_op
     return 0;
 }
 
+void pixd_download_set_range(pixd_download *d, uint64_t offset, uint64_t length) {
+    /* read_next() reads [offset, size): begin runs before the first read. */
+    if (offset > d->e.size || length > d->e.size - offset)
+        return;
+    d->offset = offset;
+    d->size = offset + length;
+}
+
 void pixd_download_resume(pixd_download *d) { read_next(d); }
 
 void pixd_download_abort(pixd_download *d) {

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <linux/videodev2.h>
 
@@ -235,32 +234,6 @@ static void frame_seen(v4l2_src *s) {
         uv_timer_start(&s->stall, stall_cb, s->opts.stall_ms, 0);
 }
 
-/* The capture time on the wall clock: drivers stamp buffers with the
- * monotonic clock when the frame was taken, before queueing delays. */
-static uint64_t buffer_time(const struct v4l2_buffer *b) {
-    struct timespec ts;
-    uint64_t now_mono, stamp;
-    if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) != V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC ||
-        (!b->timestamp.tv_sec && !b->timestamp.tv_usec))
-        return pixd_now_us();
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now_mono = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    stamp = (uint64_t)b->timestamp.tv_sec * 1000000u + (uint64_t)b->timestamp.tv_usec;
-    if (stamp > now_mono || now_mono - stamp > 10000000u)
-        return pixd_now_us();
-    return pixd_now_us() - (now_mono - stamp);
-}
-
-/* A JPEG as a camera should send it: SOI first, EOI last after any zero
- * padding (trimmed). The length to keep, or 0 if the frame is broken. */
-static size_t jpeg_length(const uint8_t *p, size_t n) {
-    if (n < MJPEG_MIN_BYTES || p[0] != 0xFF || p[1] != 0xD8)
-        return 0;
-    while (n > 4 && p[n - 1] == 0)
-        n--;
-    return p[n - 2] == 0xFF && p[n - 1] == 0xD9 ? n : 0;
-}
-
 /* Queue buffer i again; on failure the device is failed: -1. */
 static int requeue(v4l2_src *s, unsigned i) {
     int r = pixd__v4l2_qbuf(&s->dev, i);
@@ -271,7 +244,7 @@ static int requeue(v4l2_src *s, unsigned i) {
 
 static int on_mjpeg(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem,
                     size_t used) {
-    size_t len = jpeg_length(mem, used);
+    size_t len = used >= MJPEG_MIN_BYTES ? pixd__jpeg_length(mem, used) : 0;
     pixd_frame *f;
     if (!len) {
         s->broken++;
@@ -284,10 +257,17 @@ static int on_mjpeg(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem
         return requeue(s, b->index);
     }
     memcpy(f->data, mem, len);
+    if (pixd__v4l2_overwritten(&s->dev, b)) {
+        pixd_frame_unref(f);
+        s->broken++;
+        pixd_debug("camera %s: the driver reused a buffer while it was copied; dropped",
+                   s->spec.name);
+        return requeue(s, b->index);
+    }
     f->len = len;
     f->width = s->dev.width;
     f->height = s->dev.height;
-    f->ts_us = buffer_time(b);
+    f->ts_us = pixd__v4l2_buffer_time(b);
     frame_seen(s);
     if (requeue(s, b->index) < 0) {
         pixd_frame_unref(f);
@@ -316,7 +296,7 @@ static int on_yuyv(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem,
     s->job.w = s->dev.width;
     s->job.h = s->dev.height;
     s->job.quality = s->spec.quality ? s->spec.quality : 80;
-    s->job.ts_us = buffer_time(b);
+    s->job.ts_us = pixd__v4l2_buffer_time(b);
     s->job.out = NULL;
     s->job.req.data = s;
     if (uv_queue_work(s->loop, &s->job.req, encode_work, encode_done) < 0) {

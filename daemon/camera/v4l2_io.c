@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/videodev2.h>
 
 #include "../log.h"
+#include "frame.h"
 
 #define WANT_BUFFERS 4
 
@@ -355,6 +357,84 @@ void pixd__v4l2_stream_off(pixd__v4l2_dev *d) {
     xioctl(d, VIDIOC_STREAMOFF, &type);
     for (unsigned i = 0; i < d->nbufs; i++)
         d->bufs[i].queued = 0;
+}
+
+int pixd__v4l2_overwritten(pixd__v4l2_dev *d, const struct v4l2_buffer *b) {
+    struct v4l2_buffer now;
+    memset(&now, 0, sizeof now);
+    now.index = b->index;
+    now.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    now.memory = V4L2_MEMORY_MMAP;
+    /* Only a newer sequence counts: drivers that leave it 0 never lose
+     * a frame to this check. */
+    return xioctl(d, VIDIOC_QUERYBUF, &now) == 0 && now.sequence > b->sequence;
+}
+
+/* ---- what buffers hold ---- */
+
+uint64_t pixd__v4l2_buffer_time(const struct v4l2_buffer *b) {
+    struct timespec ts;
+    uint64_t now_mono, stamp;
+    /* Drivers stamp buffers with the monotonic clock when the frame was
+     * taken, before any queueing delay; move that to the wall clock. */
+    if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) != V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC ||
+        (!b->timestamp.tv_sec && !b->timestamp.tv_usec))
+        return pixd_now_us();
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_mono = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    stamp = (uint64_t)b->timestamp.tv_sec * 1000000u + (uint64_t)b->timestamp.tv_usec;
+    if (stamp > now_mono || now_mono - stamp > 10000000u)
+        return pixd_now_us();
+    return pixd_now_us() - (now_mono - stamp);
+}
+
+/* Entropy-coded data ends at the first marker that is not a stuffed 0xFF
+ * (FF 00) or a restart (FF D0..D7). The marker's offset, or n. */
+static size_t scan_entropy(const uint8_t *p, size_t pos, size_t n) {
+    while (pos + 1 < n) {
+        const uint8_t *ff = memchr(p + pos, 0xFF, n - pos - 1);
+        uint8_t m;
+        if (!ff)
+            return n;
+        pos = (size_t)(ff - p);
+        m = p[pos + 1];
+        if (m != 0x00 && m != 0xFF && (m < 0xD0 || m > 0xD7))
+            return pos;
+        pos += m == 0xFF ? 1 : 2;
+    }
+    return n;
+}
+
+size_t pixd__jpeg_length(const uint8_t *p, size_t n) {
+    size_t pos = 2;
+    if (n < 4 || p[0] != 0xFF || p[1] != 0xD8)
+        return 0;
+    while (pos + 2 <= n) {
+        uint8_t m;
+        size_t len;
+        if (p[pos] != 0xFF)
+            return 0;
+        m = p[pos + 1];
+        if (m == 0xFF) { /* fill byte */
+            pos++;
+            continue;
+        }
+        if (m == 0xD9)
+            return pos + 2;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+            pos += 2;
+            continue;
+        }
+        if (m == 0xD8 || m == 0x00 || pos + 4 > n)
+            return 0;
+        len = (size_t)p[pos + 2] << 8 | p[pos + 3];
+        if (len < 2 || pos + 2 + len > n)
+            return 0;
+        pos += 2 + len;
+        if (m == 0xDA)
+            pos = scan_entropy(p, pos, n);
+    }
+    return 0;
 }
 
 /* ---- finding cameras ---- */

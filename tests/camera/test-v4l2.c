@@ -30,7 +30,9 @@
 #define FAKE_BUFS 8
 #define FAKE_BUFLEN 65536
 
-enum { EV_FRAME, EV_BADFLAG, EV_ERROR };
+/* EV_REUSED: the driver writes another frame into the buffer after it was
+ * dequeued, as v4l2loopback does to a slow reader. */
+enum { EV_FRAME, EV_BADFLAG, EV_REUSED, EV_ERROR };
 
 typedef struct fevent {
     int kind;
@@ -60,7 +62,9 @@ typedef struct fake {
     struct {
         uint8_t *mem;
         int queued;
+        uint32_t sequence;  /* of the last frame written into it */
     } bufs[FAKE_BUFS];
+    uint32_t sequence;
     fevent q[64];
     unsigned qh, qt;
     /* counters */
@@ -187,6 +191,7 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg) {
             return -EINVAL;
         b->length = FAKE_BUFLEN;
         b->m.offset = b->index * FAKE_BUFLEN;
+        b->sequence = f->bufs[b->index].sequence;
         return 0;
     }
     case VIDIOC_QBUF: {
@@ -221,6 +226,8 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg) {
             b->index = i;
             b->bytesused = (uint32_t)e->len;
             b->flags = e->kind == EV_BADFLAG ? V4L2_BUF_FLAG_ERROR : 0;
+            b->sequence = f->sequence++;
+            f->bufs[i].sequence = b->sequence + (e->kind == EV_REUSED);
             if (f->stamp_age_us > 0) {
                 struct timespec ts;
                 uint64_t us;
@@ -596,25 +603,35 @@ static void v4l2_broken_mjpeg_dropped(void **state) {
     rig r;
     size_t len;
     uint8_t *jpg = make_jpeg(64, 48, 4, &len);
-    uint8_t padded[FAKE_BUFLEN], garbage[40];
+    static uint8_t padded[FAKE_BUFLEN], stale[FAKE_BUFLEN], garbage[400];
 
     memcpy(padded, jpg, len);
     memset(padded + len, 0, 300);
+    /* What a reused buffer holds: this frame, then the end of a longer one. */
+    memcpy(stale, jpg, len);
+    memcpy(stale + len, jpg + 100, len - 100);
     memset(garbage, 0xAB, sizeof garbage);
+    garbage[0] = 0xFF;
+    garbage[1] = 0xD8;
+    garbage[sizeof garbage - 2] = 0xFF;
+    garbage[sizeof garbage - 1] = 0xD9;
     rig_init(&r, V4L2_PIX_FMT_MJPEG, 0);
     assert_int_equal(rig_open(&r), 0);
     rig_subscribe(&r, 0);
     fake_push(&r.dev, EV_FRAME, 0, jpg, len - 40);       /* truncated: no EOI */
-    fake_push(&r.dev, EV_FRAME, 0, garbage, sizeof garbage);
+    fake_push(&r.dev, EV_FRAME, 0, garbage, 40);           /* tiny */
+    fake_push(&r.dev, EV_FRAME, 0, garbage, sizeof garbage); /* SOI, junk, EOI */
+    fake_push(&r.dev, EV_REUSED, 0, jpg, len);
     fake_push(&r.dev, EV_FRAME, 0, jpg, 0);              /* bytesused 0 */
     fake_push(&r.dev, EV_FRAME, 0, jpg + 2, len - 2);    /* no SOI */
     fake_push(&r.dev, EV_BADFLAG, 0, jpg, len);          /* V4L2_BUF_FLAG_ERROR */
     fake_push(&r.dev, EV_FRAME, 0, padded, len + 300);   /* zero padding after EOI */
+    fake_push(&r.dev, EV_FRAME, 0, stale, 2 * len - 100); /* stale bytes after EOI */
     fake_push(&r.dev, EV_FRAME, 0, jpg, len);
-    want_frames = 2;
+    want_frames = 3;
     assert_true(run_until(&r, got_frames, 2000));
     run_for(&r, 30);
-    assert_int_equal(r.frames, 2);
+    assert_int_equal(r.frames, 3); /* each byte-identical to what was sent */
     assert_int_equal(r.last->len, len);
     assert_memory_equal(r.last->data, jpg, len);
     assert_int_equal(cam_state(&r), PIXD_CAM_ONLINE);
@@ -883,6 +900,30 @@ static void v4l2_find_devices(void **state) {
     assert_int_equal(pixd__v4l2_find_devices_in(&io, "/nonexistent", found, 8), 0);
 }
 
+/* ---- JPEG ends ---- */
+
+static void jpeg_length_walks_segments(void **state) {
+    size_t len;
+    uint8_t *jpg = make_jpeg(32, 16, 8, &len);
+    uint8_t buf[8192];
+    /* An APP1 holding a whole thumbnail JPEG (EOI inside) does not end it. */
+    static const uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x0A, 0xFF, 0xD8, 0x00, 0x00, 0xFF, 0xD9,
+                                   0x00, 0x00};
+
+    assert_true(len + sizeof app1 + 64 < sizeof buf);
+    assert_int_equal(pixd__jpeg_length(jpg, len), len);
+    memcpy(buf, jpg, 2);
+    memcpy(buf + 2, app1, sizeof app1);
+    memcpy(buf + 2 + sizeof app1, jpg + 2, len - 2);
+    assert_int_equal(pixd__jpeg_length(buf, len + sizeof app1), len + sizeof app1);
+    memset(buf + len + sizeof app1, 0xD9, 64); /* junk after EOI */
+    assert_int_equal(pixd__jpeg_length(buf, len + sizeof app1 + 64), len + sizeof app1);
+    for (size_t cut = 0; cut < len; cut += len / 13 + 1)  /* cut short anywhere */
+        assert_int_equal(pixd__jpeg_length(jpg, cut), 0);
+    assert_int_equal(pixd__jpeg_length(jpg + 1, len - 1), 0);
+    tjFree(jpg);
+}
+
 /* ---- YUYV ---- */
 
 static void yuyv_to_planar_tiny(void **state) {
@@ -954,6 +995,7 @@ int main(void) {
         cmocka_unit_test(v4l2_streamoff_when_unwatched),
         cmocka_unit_test(v4l2_close_while_encoding),
         cmocka_unit_test(v4l2_find_devices),
+        cmocka_unit_test(jpeg_length_walks_segments),
         cmocka_unit_test(yuyv_to_planar_tiny),
         cmocka_unit_test(yuyv_encode_gray),
     };

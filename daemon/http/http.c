@@ -1,0 +1,697 @@
+/* The HTTP/1.1 handler: parsing (Debian's http-parser), limits,
+ * keep-alive and pipelining, and the response writer (see http.h). */
+#include "http.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../handler.h"
+#include "../log.h"
+#include "../server.h"
+#include "pixd-config.h"
+
+#define URL_MAX 2048
+#define PENDING_MAX (64u << 10)
+
+typedef struct header {
+    uint16_t name, name_len, value, value_len; /* offsets into hbuf */
+} header;
+
+typedef struct http_conn {
+    http_parser parser;
+    pixd_conn *conn;
+    pixd_http_req req;
+    int active;          /* req is between headers and finish */
+    int routed;          /* the route's callbacks were called: abort() is owed */
+    int discard;         /* body of a request already answered */
+    int executing;       /* inside http_parser_execute */
+    int held;            /* reads stopped until the response finishes */
+    int error;           /* a protocol error was answered: stop parsing */
+    char url[URL_MAX];
+    size_t url_len;
+    char hbuf[PIXD_HTTP_MAX_HEADER_BYTES];
+    size_t hlen;
+    header headers[PIXD_HTTP_MAX_HEADERS];
+    int nheaders, last_value;
+    uint8_t *pending;     /* bytes after a paused request, parsed once it ends */
+    size_t pending_len;
+    uv_timer_t *header_timer; /* malloc'd: it may outlive this struct's free */
+} http_conn;
+
+static http_parser_settings settings;
+
+/* ---- small helpers ---- */
+
+const char *pixd_http_reason(int s) {
+    switch (s) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 422: return "Unprocessable Content";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return s < 400 ? "OK" : "Error";
+    }
+}
+
+static void http_date(char *out, size_t len) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+const char *pixd_http_header(const pixd_http_req *r, const char *name) {
+    const http_conn *hc = r->hc;
+    size_t n = strlen(name);
+    for (int i = 0; i < hc->nheaders; i++) {
+        const header *h = &hc->headers[i];
+        if (h->name_len == n && strncasecmp(hc->hbuf + h->name, name, n) == 0)
+            return hc->hbuf + h->value;
+    }
+    return NULL;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode n bytes of s into out; -1 for %00, bad escapes or overflow.
+ * plus: '+' means space (query strings). */
+static int pct_decode(const char *s, size_t n, char *out, size_t outlen, int plus) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+                return -1;
+            c = hi * 16 + lo;
+            i += 2;
+            if (c == 0)
+                return -1;
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        if (o + 1 >= outlen)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+const char *pixd_http_query(const pixd_http_req *r, const char *key, char *buf, size_t len) {
+    const char *q = r->query;
+    size_t kl = strlen(key);
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        if (n >= kl && strncmp(q, key, kl) == 0 && (n == kl || q[kl] == '=')) {
+            const char *v = n == kl ? q + n : q + kl + 1;
+            if (pct_decode(v, (size_t)(q + n - v), buf, len, 1) < 0)
+                return NULL;
+            return buf;
+        }
+        q += n + (amp ? 1 : 0);
+    }
+    return NULL;
+}
+
+/* ---- responses ---- */
+
+static http_conn *hc_of(const pixd_http_req *r) { return r->hc; }
+
+int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
+                    const char *extra) {
+    http_conn *hc = hc_of(r);
+    char head[2048], date[64];
+    int n;
+
+    if (r->started || !hc->conn)
+        return -EALREADY;
+    r->started = 1;
+    r->status = status;
+    r->resp_chunked = length < 0;
+    r->resp_left = length < 0 ? 0 : (uint64_t)length;
+    http_date(date, sizeof date);
+    n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: pixd/%s\r\nDate: %s\r\n",
+                 status, pixd_http_reason(status), PIXD_VERSION, date);
+    if (ctype)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", ctype);
+    if (status != 204 && status != 304) {
+        if (length >= 0)
+            n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
+                          (long long)length);
+        else
+            n += snprintf(head + n, sizeof head - (size_t)n, "Transfer-Encoding: chunked\r\n");
+    }
+    if (!http_should_keep_alive(&hc->parser) || hc->discard)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Connection: close\r\n");
+    if (extra)
+        n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra);
+    if ((size_t)n + 3 > sizeof head)
+        return -E2BIG;
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    return pixd_conn_write_copy(hc->conn, head, (size_t)n);
+}
+
+typedef struct chunk_wrap {
+    char head[24];
+    pixd_release_cb release;
+    void *ctx;
+} chunk_wrap;
+
+static void chunk_release(void *p) {
+    chunk_wrap *w = p;
+    if (w->release)
+        w->release(w->ctx);
+    free(w);
+}
+
+int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
+                    pixd_release_cb release, void *ctx) {
+    http_conn *hc = hc_of(r);
+    size_t total = 0;
+    if (!hc->conn || r->head_only || r->finished) {
+        if (release)
+            release(ctx);
+        return r->head_only ? 0 : -EPIPE;
+    }
+    for (unsigned i = 0; i < n; i++)
+        total += bufs[i].len;
+    if (!r->resp_chunked)
+        return pixd_conn_write(hc->conn, bufs, n, release, ctx);
+    if (total == 0) {
+        if (release)
+            release(ctx);
+        return 0;
+    }
+    {
+        chunk_wrap *w = malloc(sizeof *w);
+        uv_buf_t all[66];
+        if (!w || n > 64) {
+            free(w);
+            if (release)
+                release(ctx);
+            return -ENOMEM;
+        }
+        w->release = release;
+        w->ctx = ctx;
+        int hl = snprintf(w->head, sizeof w->head, "%zx\r\n", total);
+        all[0] = uv_buf_init(w->head, (unsigned)hl);
+        for (unsigned i = 0; i < n; i++)
+            all[i + 1] = bufs[i];
+        all[n + 1] = uv_buf_init((char *)"\r\n", 2);
+        return pixd_conn_write(hc->conn, all, n + 2, chunk_release, w);
+    }
+}
+
+int pixd_http_write_copy(pixd_http_req *r, const void *p, size_t n) {
+    void *copy;
+    uv_buf_t b;
+    if (r->head_only || n == 0)
+        return 0;
+    if (!(copy = malloc(n)))
+        return -ENOMEM;
+    memcpy(copy, p, n);
+    b = uv_buf_init(copy, (unsigned)n);
+    return pixd_http_write(r, &b, 1, free, copy);
+}
+
+static void process_pending(http_conn *hc);
+
+void pixd_http_finish(pixd_http_req *r) {
+    http_conn *hc = hc_of(r);
+    pixd_conn *c = hc->conn;
+    if (r->finished)
+        return;
+    r->finished = 1;
+    if (!r->started)
+        pixd_http_start(r, 500, NULL, 0, NULL);
+    if (r->resp_chunked && !r->head_only && c)
+        pixd_conn_write_copy(c, "0\r\n\r\n", 5);
+    pixd__http_count(r->route, r->status);
+    hc->active = 0;
+    hc->routed = 0;
+    if (!c)
+        return;
+    if (!http_should_keep_alive(&hc->parser) || hc->discard || hc->error) {
+        pixd_conn_end(c);
+        return;
+    }
+    /* The next pipelined request, if any, waits in pending. */
+    if (!hc->executing)
+        process_pending(hc);
+}
+
+int pixd_http_respond(pixd_http_req *r, int status, const char *ctype, const void *body,
+                      size_t len, const char *extra) {
+    int rc = pixd_http_start(r, status, ctype, (int64_t)len, extra);
+    if (rc == 0 && len)
+        rc = pixd_http_write_copy(r, body, len);
+    pixd_http_finish(r);
+    return rc;
+}
+
+int pixd_http_error(pixd_http_req *r, int status, const char *msg) {
+    char body[1024];
+    size_t o = 0;
+    o += (size_t)snprintf(body, sizeof body, "{\"error\":\"%s\",\"message\":\"",
+                          pixd_http_reason(status));
+    for (const char *p = msg ? msg : pixd_http_reason(status); *p && o + 8 < sizeof body; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\') {
+            body[o++] = '\\';
+            body[o++] = (char)ch;
+        } else if (ch < 0x20) {
+            o += (size_t)snprintf(body + o, sizeof body - o, "\\u%04x", ch);
+        } else {
+            body[o++] = (char)ch;
+        }
+    }
+    o += (size_t)snprintf(body + o, sizeof body - o, "\"}\n");
+    return pixd_http_respond(r, status, "application/json", body, o, NULL);
+}
+
+int pixd_http_congested(const pixd_http_req *r) {
+    const http_conn *hc = r->hc;
+    return !hc->conn || pixd_conn_congested(hc->conn);
+}
+
+void pixd_http_hold(pixd_http_req *r, int hold) {
+    http_conn *hc = hc_of(r);
+    if (hc->conn)
+        pixd_conn_hold(hc->conn, hold);
+}
+
+void pixd_http_streaming(pixd_http_req *r) {
+    http_conn *hc = hc_of(r);
+    if (hc->conn)
+        pixd_conn_set_streaming(hc->conn, 1);
+}
+
+/* ---- parsing ---- */
+
+/* A request-level error found by http.c itself (not a route). */
+static void fail(http_conn *hc, int status, const char *msg) {
+    pixd_http_req *r = &hc->req;
+    hc->error = 1;
+    hc->discard = 1;
+    if (!hc->active) {
+        memset(r, 0, sizeof *r);
+        r->hc = hc;
+        r->conn = hc->conn;
+        hc->active = 1;
+    }
+    if (!r->started)
+        pixd_http_error(r, status, msg);
+    else
+        pixd_http_finish(r);
+}
+
+static void header_timeout(uv_timer_t *t) {
+    http_conn *hc = t->data;
+    if (!hc || !hc->conn)
+        return;
+    pixd_info("http %s: request headers took too long, disconnecting", hc->conn->peer);
+    fail(hc, 408, "request headers took too long");
+}
+
+static int on_message_begin(http_parser *p) {
+    http_conn *hc = p->data;
+    if (hc->error || !hc->conn || hc->conn->cstate != PIXD_CONN_OPEN)
+        return -1; /* the connection is ending: no further requests */
+    hc->url_len = 0;
+    hc->hlen = 0;
+    hc->nheaders = 0;
+    hc->last_value = 0;
+    hc->discard = 0;
+    memset(&hc->req, 0, sizeof hc->req);
+    hc->req.hc = hc;
+    hc->req.conn = hc->conn;
+    /* Slow clients (slowloris) must send the whole header block in time;
+     * --idle-timeout, when shorter, shortens it too. */
+    {
+        unsigned ms = PIXD_HTTP_HEADER_TIMEOUT_MS, idle = hc->conn->srv->opt->idle_timeout_ms;
+        uv_timer_start(hc->header_timer, header_timeout, idle && idle < ms ? idle : ms, 0);
+    }
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n) {
+    http_conn *hc = p->data;
+    if (hc->url_len + n >= URL_MAX) {
+        fail(hc, 414, "the URL is longer than 2048 bytes");
+        return -1;
+    }
+    memcpy(hc->url + hc->url_len, at, n);
+    hc->url_len += n;
+    return 0;
+}
+
+static int hbuf_add(http_conn *hc, const char *at, size_t n) {
+    if (hc->hlen + n + 1 >= sizeof hc->hbuf) {
+        fail(hc, 431, "request headers are larger than 16 KiB");
+        return -1;
+    }
+    memcpy(hc->hbuf + hc->hlen, at, n);
+    hc->hlen += n;
+    hc->hbuf[hc->hlen] = '\0';
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n) {
+    http_conn *hc = p->data;
+    if (hc->last_value || hc->nheaders == 0) {
+        if (hc->nheaders == PIXD_HTTP_MAX_HEADERS) {
+            fail(hc, 431, "more than 64 request headers");
+            return -1;
+        }
+        hc->hlen++; /* the previous value's NUL */
+        hc->headers[hc->nheaders].name = (uint16_t)hc->hlen;
+        hc->headers[hc->nheaders].name_len = 0;
+        hc->headers[hc->nheaders].value_len = 0;
+        hc->nheaders++;
+        hc->last_value = 0;
+    }
+    hc->headers[hc->nheaders - 1].name_len += (uint16_t)n;
+    return hbuf_add(hc, at, n);
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n) {
+    http_conn *hc = p->data;
+    header *h;
+    if (hc->nheaders == 0)
+        return 0;
+    h = &hc->headers[hc->nheaders - 1];
+    if (!hc->last_value) {
+        hc->hlen++; /* NUL after the name */
+        h->value = (uint16_t)hc->hlen;
+        hc->last_value = 1;
+    }
+    h->value_len += (uint16_t)n;
+    return hbuf_add(hc, at, n);
+}
+
+static enum pixd_http_method method_of(unsigned m) {
+    switch (m) {
+    case HTTP_GET: return PIXD_GET;
+    case HTTP_HEAD: return PIXD_HEAD;
+    case HTTP_PUT: return PIXD_PUT;
+    case HTTP_POST: return PIXD_POST;
+    case HTTP_DELETE: return PIXD_DELETE;
+    case HTTP_OPTIONS: return PIXD_OPTIONS;
+    default: return 0;
+    }
+}
+
+static int route_status(http_conn *hc, int rc) {
+    if (rc >= 400) {
+        pixd_http_req *r = &hc->req;
+        /* The route refused: answer now, skip any body, and close, so a
+         * refused 1 GiB upload is not read to the end. */
+        hc->discard = 1;
+        if (!r->started)
+            pixd_http_error(r, rc, NULL);
+        else if (!r->finished)
+            pixd_http_finish(r);
+        return 0;
+    }
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+    http_conn *hc = p->data;
+    pixd_http_req *r = &hc->req;
+    struct http_parser_url u;
+    const pixd_http_route *route;
+    unsigned allowed = 0;
+    const char *expect;
+
+    uv_timer_stop(hc->header_timer);
+    hc->active = 1;
+    if (hc->nheaders)
+        hc->hlen++;
+    hc->url[hc->url_len] = '\0';
+    r->method = method_of(p->method);
+    r->head_only = r->method == PIXD_HEAD;
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(hc->url, hc->url_len, 0, &u) != 0 || !(u.field_set & (1 << UF_PATH)) ||
+        pct_decode(hc->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len, r->path,
+                   sizeof r->path, 0) < 0) {
+        fail(hc, 400, "malformed request target");
+        return 0;
+    }
+    if (u.field_set & (1 << UF_QUERY)) {
+        size_t ql = u.field_data[UF_QUERY].len;
+        if (ql >= sizeof r->query) {
+            fail(hc, 414, "the query string is too long");
+            return 0;
+        }
+        memcpy(r->query, hc->url + u.field_data[UF_QUERY].off, ql);
+        r->query[ql] = '\0';
+    }
+    r->chunked = (p->flags & F_CHUNKED) != 0;
+    r->has_body = r->chunked || (p->content_length > 0 && p->content_length != ULLONG_MAX);
+    r->content_length = r->has_body && !r->chunked ? p->content_length : 0;
+    if (!r->method) {
+        fail(hc, 501, "method not supported");
+        return 0;
+    }
+    route = pixd_http_match(r, &allowed);
+    if (!route) {
+        if (allowed) {
+            hc->req.route = NULL;
+            fail(hc, 405, "method not allowed on this path");
+        } else {
+            fail(hc, 404, "no such page or API route (the API is under /api/v1/)");
+        }
+        return 0;
+    }
+    r->route = route;
+    expect = pixd_http_header(r, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 && r->has_body) {
+        /* Checked below: a refusal goes out instead of the 100. */
+        hc->routed = 1;
+        int rc = route->begin ? route->begin(r) : 0;
+        if (rc >= 400)
+            return route_status(hc, rc);
+        if (!r->started)
+            pixd_conn_write_copy(hc->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        return 0;
+    }
+    hc->routed = 1;
+    return route_status(hc, route->begin ? route->begin(r) : 0);
+}
+
+static int on_body(http_parser *p, const char *at, size_t n) {
+    http_conn *hc = p->data;
+    pixd_http_req *r = &hc->req;
+    if (hc->discard || r->finished || !r->route || !r->route->body)
+        return 0;
+    return route_status(hc, r->route->body(r, (const uint8_t *)at, n));
+}
+
+static int on_message_complete(http_parser *p) {
+    http_conn *hc = p->data;
+    pixd_http_req *r = &hc->req;
+    if (!hc->discard && !r->finished && r->route && r->route->end)
+        route_status(hc, r->route->end(r));
+    else if (!hc->discard && !r->finished && r->route && !r->route->end && !r->started)
+        pixd_http_error(r, 500, "route has no handler");
+    /* One request at a time: the next waits until this response ends. */
+    if (!r->finished)
+        http_parser_pause(p, 1);
+    return 0;
+}
+
+static void execute(http_conn *hc, const uint8_t *data, size_t len) {
+    size_t done;
+    enum http_errno e;
+
+    hc->executing = 1;
+    done = http_parser_execute(&hc->parser, &settings, (const char *)data, len);
+    hc->executing = 0;
+    if (!hc->conn || hc->error)
+        return;
+    e = HTTP_PARSER_ERRNO(&hc->parser);
+    if (e == HPE_PAUSED) {
+        size_t left = len - done;
+        if (left > PENDING_MAX - hc->pending_len) {
+            fail(hc, 400, "too much pipelined data");
+            return;
+        }
+        if (left) {
+            uint8_t *p = realloc(hc->pending, hc->pending_len + left);
+            if (!p) {
+                pixd_conn_close(hc->conn);
+                return;
+            }
+            memcpy(p + hc->pending_len, data + done, left);
+            hc->pending = p;
+            hc->pending_len += left;
+        }
+        if (!hc->held) {
+            hc->held = 1;
+            pixd_conn_hold(hc->conn, 1);
+        }
+        /* The response may have finished inside the parse. */
+        if (hc->req.finished)
+            process_pending(hc);
+        return;
+    }
+    if (e != HPE_OK) {
+        int status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
+        char msg[160];
+        snprintf(msg, sizeof msg, "malformed HTTP request: %s", http_errno_description(e));
+        fail(hc, status, msg);
+    }
+}
+
+static void process_pending(http_conn *hc) {
+    uint8_t *data = hc->pending;
+    size_t len = hc->pending_len;
+    if (HTTP_PARSER_ERRNO(&hc->parser) == HPE_PAUSED)
+        http_parser_pause(&hc->parser, 0);
+    hc->pending = NULL;
+    hc->pending_len = 0;
+    if (len)
+        execute(hc, data, len);
+    free(data);
+    if (hc->conn && hc->held && HTTP_PARSER_ERRNO(&hc->parser) != HPE_PAUSED) {
+        hc->held = 0;
+        pixd_conn_hold(hc->conn, 0);
+    }
+}
+
+/* ---- the handler ---- */
+
+static void timer_freed(uv_handle_t *h) { free(h); }
+
+static int http_open(pixd_conn *c) {
+    http_conn *hc = c->state;
+    hc->conn = c;
+    http_parser_init(&hc->parser, HTTP_REQUEST);
+    hc->parser.data = hc;
+    hc->header_timer = malloc(sizeof *hc->header_timer);
+    if (!hc->header_timer)
+        return -ENOMEM;
+    uv_timer_init(c->srv->loop, hc->header_timer);
+    hc->header_timer->data = hc;
+    return 0;
+}
+
+static void http_read(pixd_conn *c, const uint8_t *data, size_t len) {
+    http_conn *hc = c->state;
+    if (hc->error)
+        return;
+    if (hc->held || HTTP_PARSER_ERRNO(&hc->parser) == HPE_PAUSED) {
+        /* Bytes read before the hold took effect. */
+        size_t left = len;
+        uint8_t *p;
+        if (left > PENDING_MAX - hc->pending_len) {
+            fail(hc, 400, "too much pipelined data");
+            return;
+        }
+        if (!(p = realloc(hc->pending, hc->pending_len + left)))
+            return;
+        memcpy(p + hc->pending_len, data, left);
+        hc->pending = p;
+        hc->pending_len += left;
+        return;
+    }
+    execute(hc, data, len);
+}
+
+static void http_goodbye(pixd_conn *c, enum pixd_goodbye why) {
+    char date[64], buf[512];
+    int n;
+    static const char body_limit[] = "{\"error\":\"Service Unavailable\",\"message\":\"too many "
+                                     "connections; try again later\"}\n";
+    http_conn *hc = c->state;
+    if (why == PIXD_BYE_LIMIT) {
+        http_date(date, sizeof date);
+        n = snprintf(buf, sizeof buf, "HTTP/1.1 503 Service Unavailable\r\nServer: pixd/%s\r\n"
+                     "Date: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Retry-After: 1\r\nConnection: close\r\n\r\n%s", PIXD_VERSION, date,
+                     sizeof body_limit - 1, body_limit);
+        pixd_conn_write_copy(c, buf, (size_t)n);
+        return;
+    }
+    /* Idle or shutting down: a request in headers hears 408 / 503; an idle
+     * keep-alive connection just closes, as HTTP/1.1 allows. */
+    if (hc && hc->header_timer && uv_is_active((uv_handle_t *)hc->header_timer))
+        fail(hc, why == PIXD_BYE_IDLE ? 408 : 503,
+             why == PIXD_BYE_IDLE ? "request headers took too long" : "pixd is shutting down");
+}
+
+static void http_drain(pixd_conn *c) {
+    http_conn *hc = c->state;
+    if (hc->active && hc->routed && !hc->req.finished && hc->req.route && hc->req.route->resume)
+        hc->req.route->resume(&hc->req);
+}
+
+static void http_close(pixd_conn *c) {
+    http_conn *hc = c->state;
+    if (hc->active && hc->routed && !hc->req.finished && hc->req.route && hc->req.route->abort)
+        hc->req.route->abort(&hc->req);
+    hc->req.conn = NULL;
+    hc->conn = NULL;
+    if (hc->header_timer) {
+        hc->header_timer->data = NULL;
+        uv_close((uv_handle_t *)hc->header_timer, timer_freed);
+        hc->header_timer = NULL;
+    }
+    free(hc->pending);
+    hc->pending = NULL;
+}
+
+static void settings_init(void) __attribute__((constructor));
+static void settings_init(void) {
+    settings.on_message_begin = on_message_begin;
+    settings.on_url = on_url;
+    settings.on_header_field = on_header_field;
+    settings.on_header_value = on_header_value;
+    settings.on_headers_complete = on_headers_complete;
+    settings.on_body = on_body;
+    settings.on_message_complete = on_message_complete;
+    http_parser_set_max_header_size(PIXD_HTTP_MAX_HEADER_BYTES);
+}
+
+const pixd_handler pixd_http_handler = {
+    .name = "http",
+    .default_listen = "127.0.0.1:7080",
+    .summary = "HTTP/1.1: web page, JSON API under /api/v1/, MJPEG, /metrics",
+    .state_size = sizeof(http_conn),
+    .open = http_open,
+    .read = http_read,
+    .goodbye = http_goodbye,
+    .drain = http_drain,
+    .close = http_close,
+};

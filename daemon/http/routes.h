@@ -1,0 +1,24 @@
+/* Every route object, one per file that serves it; routes.c lists them. */
+#ifndef PIXD_HTTP_ROUTES_H
+#define PIXD_HTTP_ROUTES_H
+
+#include "http.h"
+
+/* routes_misc.c */
+extern const pixd_http_route pixd_route_healthz;    /* GET /healthz */
+extern const pixd_http_route pixd_route_status;     /* GET /api/v1/status */
+/* routes_images.c */
+extern const pixd_http_route pixd_route_images;     /* GET /api/v1/images */
+extern const pixd_http_route pixd_route_image;      /* GET HEAD PUT DELETE /api/v1/images/NAME */
+/* routes_resize.c */
+extern const pixd_http_route pixd_route_resize;     /* POST /api/v1/resize */
+/* routes_metrics.c */
+extern const pixd_http_route pixd_route_metrics;    /* GET /metrics */
+/* routes_cameras.c */
+extern const pixd_http_route pixd_route_cameras;    /* GET /api/v1/cameras */
+extern const pixd_http_route pixd_route_snapshot;   /* GET /api/v1/cameras/NAME/snapshot */
+extern const pixd_http_route pixd_route_stream;     /* GET /api/v1/cameras/NAME/stream */
+/* routes_web.c */
+extern const pixd_http_route pixd_route_page;       /* GET / */
+
+#endif
