@@ -133,12 +133,20 @@ static void dev_online(v4l2_src *s) {
     pixd_camera_set_state(s->cam, PIXD_CAM_ONLINE, why);
 }
 
+/* Try opening again in backoff_ms, and wait twice as long after that
+ * (up to retry_max_ms) unless a frame comes first. */
+static void schedule_retry(v4l2_src *s) {
+    uv_timer_start(&s->retry, retry_cb, s->backoff_ms, 0);
+    s->backoff_ms = s->backoff_ms < s->opts.retry_max_ms / 2 ? s->backoff_ms * 2
+                                                             : s->opts.retry_max_ms;
+}
+
 /* After the device is released: reopen later, or finish closing. */
 static void dev_gone(v4l2_src *s) {
     if (s->closing)
         maybe_finish(s);
     else
-        uv_timer_start(&s->retry, retry_cb, s->backoff_ms, 0);
+        schedule_retry(s);
 }
 
 /* ---- streaming ---- */
@@ -178,7 +186,8 @@ static void stream_stop(v4l2_src *s) {
     if (!s->streaming)
         return;
     s->streaming = 0;
-    uv_poll_stop(s->poll);
+    if (s->poll)
+        uv_poll_stop(s->poll);
     uv_timer_stop(&s->stall);
     uv_timer_stop(&s->nudge);
     pixd__v4l2_stream_off(&s->dev);
@@ -212,11 +221,10 @@ static void retry_cb(uv_timer_t *t) {
 
     if ((r = dev_open(s, err, sizeof err)) < 0 || (r = dev_watch(s, err, sizeof err)) < 0) {
         dev_release(s);
-        pixd_debug("camera %s: reopening %s: %s", s->spec.name, s->spec.source, err);
+        pixd_debug("camera %s: reopening %s: %s; next try in %u ms", s->spec.name,
+                   s->spec.source, err, s->backoff_ms);
         pixd_camera_set_state(s->cam, PIXD_CAM_OFFLINE, err);
-        s->backoff_ms = s->backoff_ms < s->opts.retry_max_ms / 2 ? s->backoff_ms * 2
-                                                                 : s->opts.retry_max_ms;
-        uv_timer_start(&s->retry, retry_cb, s->backoff_ms, 0);
+        schedule_retry(s);
         return;
     }
     pixd_notice("camera %s: %s is back", s->spec.name, s->spec.source);
@@ -316,7 +324,7 @@ static void drain(v4l2_src *s) {
         size_t used;
         int r;
         if (!pixd_camera_wanted(s->cam)) {
-            pixd_info("camera %s: nobody watches; capture stopped (%" PRIu64 " frames, %" PRIu64
+            pixd_debug("camera %s: nobody watches; capture stopped (%" PRIu64 " frames, %" PRIu64
                       " broken, %" PRIu64 " dropped so far)", s->spec.name, s->frames,
                       s->broken, s->dropped);
             stream_stop(s);
@@ -430,7 +438,8 @@ static void src_close(pixd_camera *cam, void *src) {
     uv_close((uv_handle_t *)&s->nudge, timer_closed);
     stream_stop(s);
     if (s->job.busy) {
-        /* Not started yet: after_work comes at once with UV_ECANCELED. */
+        /* If it has not started it never will (after_work gets
+         * UV_ECANCELED); either way after_work releases the device. */
         uv_cancel((uv_req_t *)&s->job.req);
         s->release_pending = 1;
     } else {
@@ -507,7 +516,7 @@ int pixd__source_v4l2_open_with(pixd_hub *hub, const pixd_camera_spec *spec,
     if (!opened) {
         /* Not plugged in yet, or busy: pixd starts anyway and keeps trying. */
         pixd_camera_set_state(s->cam, PIXD_CAM_OFFLINE, why);
-        uv_timer_start(&s->retry, retry_cb, s->backoff_ms, 0);
+        schedule_retry(s);
         return 0;
     }
     dev_online(s);
