@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,10 @@ int main(int argc, char **argv) {
 
     pixd_log_init();
     signal(SIGPIPE, SIG_IGN);
+    /* Transfers allocate and free 256 KiB chunks all day. Above glibc's
+     * default threshold (128 KiB) each would be a fresh mmap, faulted in
+     * page by page; from the heap they are reused. */
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
     pixd_options_defaults(&opt);
     r = pixd_options_parse(&opt, argc, argv, err, sizeof err);
     if (r == 1)

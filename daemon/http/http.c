@@ -33,6 +33,7 @@ typedef struct http_conn {
     int executing;       /* inside http_parser_execute */
     int held;            /* reads stopped until the response finishes */
     int error;           /* a protocol error was answered: stop parsing */
+    uint64_t discarded;  /* body bytes dropped after a refusal */
     char url[URL_MAX];
     size_t url_len;
     char hbuf[PIXD_HTTP_MAX_HEADER_BYTES];
@@ -352,6 +353,7 @@ static int on_message_begin(http_parser *p) {
     hc->nheaders = 0;
     hc->last_value = 0;
     hc->discard = 0;
+    hc->discarded = 0;
     memset(&hc->req, 0, sizeof hc->req);
     hc->req.hc = hc;
     hc->req.conn = hc->conn;
@@ -510,10 +512,24 @@ static int on_headers_complete(http_parser *p) {
     return route_status(hc, route->begin ? route->begin(r) : 0);
 }
 
+/* After a refusal the rest of the body is read and dropped, so the client
+ * can read the answer (closing with unread data would reset the
+ * connection and lose it), but only up to a point: past DISCARD_MAX the
+ * connection is closed rather than read to the end of a huge upload. */
+#define DISCARD_MAX (64u << 20)
+
 static int on_body(http_parser *p, const char *at, size_t n) {
     http_conn *hc = p->data;
     pixd_http_req *r = &hc->req;
-    if (hc->discard || r->finished || !r->route || !r->route->body)
+    if (hc->discard || r->finished) {
+        hc->discarded += n;
+        if (hc->discarded > DISCARD_MAX && hc->conn) {
+            pixd_conn_end(hc->conn);
+            return -1;
+        }
+        return 0;
+    }
+    if (!r->route || !r->route->body)
         return 0;
     return route_status(hc, r->route->body(r, (const uint8_t *)at, n));
 }
@@ -521,10 +537,9 @@ static int on_body(http_parser *p, const char *at, size_t n) {
 static int on_message_complete(http_parser *p) {
     http_conn *hc = p->data;
     pixd_http_req *r = &hc->req;
+    /* A route without end() answers from its own callbacks. */
     if (!hc->discard && !r->finished && r->route && r->route->end)
         route_status(hc, r->route->end(r));
-    else if (!hc->discard && !r->finished && r->route && !r->route->end && !r->started)
-        pixd_http_error(r, 500, "route has no handler");
     /* One request at a time: the next waits until this response ends. */
     if (!r->finished)
         http_parser_pause(p, 1);

@@ -5,7 +5,11 @@
 
 static const pixd_http_route *const table[] = {
     &pixd_route_healthz,
+    &pixd_route_metrics,
     &pixd_route_status,
+    &pixd_route_images,
+    &pixd_route_image,
+    &pixd_route_resize,
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

@@ -78,7 +78,7 @@ static const char *const resize_keys[] = {"width", "height", "mode", "quality", 
                                           "sharpen", "enlarge", "progressive", "fast"};
 
 int pixd__http_resize_asked(pixd_http_req *r) {
-    char v[8];
+    char v[sizeof r->query];
     for (size_t i = 0; i < sizeof resize_keys / sizeof resize_keys[0]; i++)
         if (pixd_http_query(r, resize_keys[i], v, sizeof v))
             return 1;
@@ -133,7 +133,7 @@ static int parse_sharpen(const char *s, pixd_resize_params *p) {
 /* Fill p from the query over the server's defaults: 0, or 400 with why. */
 static int parse_params(pixd_http_req *r, const pixd_server *srv, pixd_resize_params *p,
                         char *why, size_t whylen) {
-    char v[64];
+    char v[sizeof r->query]; /* a value that does not fit would read as absent */
     unsigned long n;
     int flag;
 
@@ -279,7 +279,9 @@ static void resize_done(pixd_job *pj, int status) {
         return;
     }
     if (j->err) {
-        fail(j, j->err, j->msg);
+        /* From the image library -ENOENT means its codecs module is
+         * missing: the server's fault, not a missing file. */
+        fail(j, j->err == -ENOENT ? -EIO : j->err, j->msg);
         return;
     }
     snprintf(extra, sizeof extra,
