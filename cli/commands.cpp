@@ -12,6 +12,9 @@ namespace pixctl {
 // Defined in cmd_resize.cpp (its declaration belongs with the others in
 // commands.hpp).
 extern const Command resize_command;
+// Defined in cmd_cams.cpp, cmd_snap.cpp, cmd_watch.cpp, cmd_push.cpp and
+// cmd_view.cpp (likewise).
+extern const Command cams_command, snap_command, watch_command, push_command, view_command;
 
 namespace {
 
@@ -26,6 +29,11 @@ const Command *const command_table[] = {
     &stat_command,
     &rm_command,
     &resize_command,
+    &cams_command,
+    &snap_command,
+    &watch_command,
+    &push_command,
+    &view_command,
 };
 
 std::string command_hint(const Command &c) { return std::string("pixctl ") + c.name + " --help"; }

@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     /* Transfers allocate and free 256 KiB chunks all day. Above glibc's
      * default threshold (128 KiB) each would be a fresh mmap, faulted in
      * page by page; from the heap they are reused. */
-    mallopt(M_MMAP_THRESHOLD, 8 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     pixd_options_defaults(&opt);
     r = pixd_options_parse(&opt, argc, argv, err, sizeof err);
     if (r == 1)

@@ -324,6 +324,12 @@ static void fail(http_conn *hc, int status, const char *msg) {
     pixd_http_req *r = &hc->req;
     hc->error = 1;
     hc->discard = 1;
+    /* A route already working on this request (the parser failed after its
+     * headers, e.g. on a bad body encoding) lets go of it first. */
+    if (hc->active && hc->routed && !r->finished && !r->started && r->route && r->route->abort) {
+        hc->routed = 0;
+        r->route->abort(r);
+    }
     if (!hc->active) {
         memset(r, 0, sizeof *r);
         r->hc = hc;

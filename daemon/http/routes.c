@@ -4,12 +4,17 @@
 #include "routes.h"
 
 static const pixd_http_route *const table[] = {
+    &pixd_route_page,
+    &pixd_route_asset,
     &pixd_route_healthz,
     &pixd_route_metrics,
     &pixd_route_status,
     &pixd_route_images,
     &pixd_route_image,
     &pixd_route_resize,
+    &pixd_route_cameras,
+    &pixd_route_snapshot,
+    &pixd_route_stream,
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

@@ -20,5 +20,6 @@ extern const pixd_http_route pixd_route_snapshot;   /* GET /api/v1/cameras/NAME/
 extern const pixd_http_route pixd_route_stream;     /* GET /api/v1/cameras/NAME/stream */
 /* routes_web.c */
 extern const pixd_http_route pixd_route_page;       /* GET / */
+extern const pixd_http_route pixd_route_asset;      /* GET /static/NAME */
 
 #endif
