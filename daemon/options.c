@@ -25,6 +25,7 @@ enum opt_id {
     O_STORE,
     O_MAX_UPLOAD,
     O_MAX_STORE,
+    O_VERIFY_IMAGES,
     O_CAMERA,
     O_WORKERS,
     O_MAX_PIXELS,
@@ -72,6 +73,8 @@ static const optdef optdefs[] = {
      "refuse images with more pixels, e.g. 50M (default 50000000)"},
     {"jpeg-quality", O_JPEG_QUALITY, required_argument, 0, "N",
      "JPEG quality of job output when a request gives none (default 85)"},
+    {"verify-images", O_VERIFY_IMAGES, no_argument, 0, NULL,
+     "refuse uploads that are not images (checked from their header)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
      "allow listening beyond loopback without access keys"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
@@ -325,11 +328,15 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
         return 0;
     }
     case O_INSECURE:
+    case O_VERIFY_IMAGES:
         if ((r = parse_bool(v)) < 0) {
-            snprintf(err, errlen, "insecure: expected true or false, not \"%.40s\"", v);
+            snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", d->name, v);
             return r;
         }
-        o->insecure = r;
+        if (d->id == O_INSECURE)
+            o->insecure = r;
+        else
+            o->verify_images = r;
         return 0;
     case O_LOG_LEVEL:
         if ((r = pixd_log_parse_level(v)) < 0) {

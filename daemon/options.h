@@ -27,6 +27,7 @@ typedef struct pixd_options {
     char store[4096];           /* store directory; "" = the default */
     unsigned long long max_upload; /* bytes per file, 0: no limit */
     unsigned long long max_store;  /* bytes in the whole store, 0: no limit */
+    int verify_images;          /* uploads must be images */
     unsigned workers;           /* image jobs at once; 0: one per core */
     unsigned long long max_pixels; /* largest image a job decodes */
     unsigned jpeg_quality;      /* default output quality */

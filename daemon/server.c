@@ -219,6 +219,7 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
             pixd_err("%s; choose another with --store DIR", err);
             return r;
         }
+        pixd_store_set_verify_images(srv->store, opt->verify_images);
         pixd_info("store: %s (%llu bytes)", path,
                   (unsigned long long)pixd_store_bytes(srv->store));
     }

@@ -157,6 +157,7 @@ void pixd_store_free(pixd_store *st) {
 
 uint64_t pixd_store_bytes(const pixd_store *st) { return st ? st->used : 0; }
 const char *pixd_store_root(const pixd_store *st) { return st->root; }
+void pixd_store_set_verify_images(pixd_store *st, int on) { st->verify_images = on; }
 unsigned pixd_store_jobs(const pixd_store *st) { return st ? st->jobs : 0; }
 
 /* ---- stat / delete ---- */

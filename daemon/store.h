@@ -30,6 +30,8 @@ int pixd_store_open(pixd_store **out, uv_loop_t *loop, const char *root,
 void pixd_store_free(pixd_store *st); /* accepts NULL; no jobs may be running */
 uint64_t pixd_store_bytes(const pixd_store *st);
 const char *pixd_store_root(const pixd_store *st);
+/* --verify-images: refuse uploads whose header is not a known image. */
+void pixd_store_set_verify_images(pixd_store *st, int on);
 /* Jobs still on the work queue (uploads finishing, aborts cleaning up). */
 unsigned pixd_store_jobs(const pixd_store *st);
 

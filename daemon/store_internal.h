@@ -12,6 +12,7 @@ struct pixd_store {
     int rootfd, tmpfd, metafd; /* O_DIRECTORY descriptors; names are
                                   opened relative to them, never as paths */
     uint64_t max_upload, max_store;
+    int verify_images;
     uint64_t used;      /* bytes in published files */
     uint64_t reserved;  /* bytes promised to uploads in progress */
     unsigned jobs;

@@ -141,6 +141,12 @@ static void work_finish(pixd_upload *u) {
     n = head ? pread(u->fd, head, PROBE_BYTES, 0) : 0;
     pixd__store_probe(head, n > 0 ? (size_t)n : 0, e);
     free(head);
+    if (st->verify_images && (!strcmp(e->type, "data") || !e->width || !e->height)) {
+        u->err = -EINVAL;
+        u->why = "not an image pixd can read (JPEG, PNG, WebP, GIF or BMP with a valid "
+                 "header); this server stores images only (--verify-images)";
+        goto fail;
+    }
     u->old_size = 0;
     if (fstatat(st->rootfd, u->name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode))
         u->old_size = (uint64_t)old.st_size;

@@ -208,6 +208,15 @@ class Store(PixdTestCase):
         self.assertEqual(c.recv()[0], T_DELETED)
         self.assertEqual(self.put(c, "b.bin", os.urandom(51 << 10), fid=5)[0], T_STORED)
 
+    def test_store_verify_images(self):
+        p = self.start("--verify-images")
+        c = Raw(p.addr())
+        fid, code, msg = self.put_err(c, "fake.jpg", b"just text, not a picture")
+        self.assertEqual(code, E_INVALID)
+        self.assertIn("--verify-images", msg)
+        self.assertNotIn("fake.jpg", os.listdir(p.store))
+        self.assertEqual(self.put(c, "ok.png", png_bytes(4, 4), fid=2)[0], T_STORED)
+
     def test_store_kill9_mid_upload_then_restart_cleans(self):
         store = self.pixd.store
         c = Raw(self.pixd.addr())
