@@ -217,6 +217,25 @@ class Store(PixdTestCase):
         self.assertNotIn("fake.jpg", os.listdir(p.store))
         self.assertEqual(self.put(c, "ok.png", png_bytes(4, 4), fid=2)[0], T_STORED)
 
+    def test_store_disk_full_mid_upload(self):
+        import subprocess
+        import tempfile
+        mnt = tempfile.mkdtemp(prefix="pixd-full-")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+        self.addCleanup(lambda: subprocess.run(["umount", "-l", mnt]))
+        p = self.start(store=mnt)
+        c = Raw(p.addr())
+        fid, code, msg = self.put_err(c, "huge.bin", os.urandom(3 << 20))
+        self.assertEqual((fid, code), (1, E_NOSPACE))
+        wait_until(lambda: os.listdir(os.path.join(mnt, ".tmp")) == [],
+                   what="partial upload removed after ENOSPC")
+        self.assertNotIn("huge.bin", os.listdir(mnt))
+        # Still serving, and a file that fits is stored.
+        self.assertEqual(self.put(c, "small.bin", b"fits", fid=2)[0], T_STORED)
+
     def test_store_kill9_mid_upload_then_restart_cleans(self):
         store = self.pixd.store
         c = Raw(self.pixd.addr())
