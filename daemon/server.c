@@ -146,6 +146,11 @@ static int open_cameras(pixd_server *srv) {
             pixd_err("camera %s: %s", o->cameras[i].name, err);
             return r;
         }
+        if (o->cameras[i].linger_ms) {
+            pixd_camera *cam = pixd_hub_find(srv->hub, o->cameras[i].name);
+            if (cam)
+                pixd_camera_set_linger(cam, (uint64_t)o->cameras[i].linger_ms * 1000u);
+        }
         if (o->cameras[i].save_every &&
             (r = pixd_timelapse_start(srv->loop, srv->hub, srv->store, o->cameras[i].name,
                                       o->cameras[i].save_every, &srv->timelapse[i])) < 0)

@@ -49,12 +49,16 @@ struct pixd_camera {
     uint64_t fps_t0, fps_n0;
     uint32_t fps_milli;
     unsigned publishing;       /* depth of deliveries in progress */
+    pixd_frame *latest;        /* newest full-size frame, for snapshots */
+    uint64_t linger_us;        /* keep capturing this long after the last subscriber */
+    uint64_t linger_until_us;
     unsigned jobs;             /* resizes in flight */
     int removed, closed;
 };
 
 struct pixd_hub {
     uv_loop_t *loop;
+    uv_timer_t *kick;          /* delivers frames handed to new subscribers */
     pixd_jobs *jobs;
     pixd_camera *cams;
     unsigned closing;          /* cameras still closing */
@@ -62,20 +66,35 @@ struct pixd_hub {
     void *done_ctx;
 };
 
+static void kick_run(uv_timer_t *t);
+
 pixd_hub *pixd_hub_new(uv_loop_t *loop, pixd_jobs *jobs) {
     pixd_hub *h = calloc(1, sizeof *h);
-    if (h) {
-        h->loop = loop;
-        h->jobs = jobs;
+    if (!h)
+        return NULL;
+    h->loop = loop;
+    h->jobs = jobs;
+    /* Allocated apart: its close callback may run after the hub is freed. */
+    h->kick = malloc(sizeof *h->kick);
+    if (!h->kick) {
+        free(h);
+        return NULL;
     }
+    uv_timer_init(loop, h->kick);
+    h->kick->data = h;
     return h;
 }
 
 const char *pixd_camera_name(const pixd_camera *cam) { return cam->name; }
 uv_loop_t *pixd_camera_loop(const pixd_camera *cam) { return cam->hub->loop; }
 pixd_hub *pixd_camera_hub(const pixd_camera *cam) { return cam->hub; }
+void pixd_camera_set_linger(pixd_camera *cam, uint64_t us) { cam->linger_us = us; }
 pixd_jobs *pixd_camera_jobs(const pixd_camera *cam) { return cam->hub->jobs; }
-int pixd_camera_wanted(const pixd_camera *cam) { return !cam->removed && cam->nsubs > 0; }
+int pixd_camera_wanted(const pixd_camera *cam) {
+    if (cam->removed)
+        return 0;
+    return cam->nsubs > 0 || (cam->linger_until_us && pixd_now_us() < cam->linger_until_us);
+}
 
 pixd_camera *pixd_hub_find(pixd_hub *hub, const char *name) {
     for (pixd_camera *c = hub->cams; c; c = c->next)
@@ -125,7 +144,8 @@ static void sub_free_later(pixd_camera *c, pixd_sub *s) {
     pixd_frame_unref(s->pending);
     s->pending = NULL;
     s->ops = NULL;
-    c->nsubs--;
+    if (--c->nsubs == 0 && c->linger_us)
+        c->linger_until_us = pixd_now_us() + c->linger_us;
     variant_drop(c, s->var);
     s->var = NULL;
 }
@@ -241,9 +261,35 @@ int pixd_hub_subscribe(pixd_hub *hub, const char *name, unsigned max_fps, unsign
     c->subs = s;
     c->nsubs++;
     *out = s;
-    if (c->nsubs == 1 && c->ops && c->ops->wake)
+    /* A snapshot of the full picture can use the newest frame if it is
+     * fresh (two frame intervals, at least 50 ms): handed over from the
+     * loop's next turn, never from inside this call. */
+    if (!v && count == 1 && c->latest) {
+        uint64_t age = pixd_now_us() - c->latest->ts_us;
+        uint64_t fresh = c->fps_milli ? 2000000000ull / c->fps_milli : 0;
+        if (age <= (fresh > 50000 ? fresh : 50000)) {
+            s->pending = pixd_frame_ref(c->latest);
+            uv_timer_start(hub->kick, kick_run, 0, 0);
+        }
+    }
+    if (c->ops && c->ops->wake)
         c->ops->wake(c, c->src);
     return 0;
+}
+
+/* Offer pending frames to subscribers that can take them (see above). */
+static void kick_run(uv_timer_t *t) {
+    pixd_hub *hub = t->data;
+    if (!hub)
+        return;
+    for (pixd_camera *c = hub->cams; c; c = c->next) {
+        c->publishing++;
+        for (pixd_sub *s = c->subs; s; s = s->next)
+            if (s->ops && s->pending && !s->sent)
+                pixd_sub_ready(s);
+        c->publishing--;
+        sweep(c);
+    }
 }
 
 /* ---- publishing ---- */
@@ -346,6 +392,8 @@ void pixd_camera_publish(pixd_camera *c, pixd_frame *f) {
         v->busy = 1;
         c->jobs++;
     }
+    pixd_frame_unref(c->latest);
+    c->latest = pixd_frame_ref(f);
     deliver(c, NULL, f);
     pixd_frame_unref(f);
 }
@@ -379,6 +427,7 @@ static void maybe_freed(pixd_camera *c) {
         c->vars = v->next;
         free(v);
     }
+    pixd_frame_unref(c->latest);
     free(c);
     if (hub->closing && --hub->closing == 0 && hub->done)
         hub->done(hub->done_ctx);
@@ -405,8 +454,15 @@ void pixd_hub_remove(pixd_hub *hub, pixd_camera *c) {
         pixd_camera_closed(c);
 }
 
+static void kick_closed(uv_handle_t *h) { free(h); }
+
 void pixd_hub_close(pixd_hub *hub, void (*done)(void *ctx), void *ctx) {
     unsigned n = 0;
+    if (hub->kick) {
+        hub->kick->data = NULL;
+        uv_close((uv_handle_t *)hub->kick, kick_closed);
+        hub->kick = NULL;
+    }
     for (pixd_camera *c = hub->cams; c; c = c->next)
         if (!c->removed)
             n++;
@@ -439,6 +495,7 @@ void pixd_hub_free(pixd_hub *hub) {
             c->vars = v->next;
             free(v);
         }
+        pixd_frame_unref(c->latest);
         free(c);
     }
     free(hub);

@@ -65,6 +65,9 @@ void pixd_camera_closed(pixd_camera *cam);
 const char *pixd_camera_name(const pixd_camera *cam);
 uv_loop_t *pixd_camera_loop(const pixd_camera *cam);
 pixd_hub *pixd_camera_hub(const pixd_camera *cam);
+/* Keep the source capturing us microseconds after the last subscriber left
+ * (--camera ...,linger=SEC), so back-to-back snapshots find a fresh frame. */
+void pixd_camera_set_linger(pixd_camera *cam, uint64_t us);
 struct pixd_jobs *pixd_camera_jobs(const pixd_camera *cam);
 
 /* ---- for subscribers ---- */

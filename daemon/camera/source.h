@@ -19,6 +19,7 @@ typedef struct pixd_camera_spec {
     char format[8];     /* V4L2: "mjpeg", "yuyv" or "" (prefer MJPEG) */
     int quality;        /* JPEG quality for sources that encode; 0: --jpeg-quality */
     unsigned save_every; /* seconds between snapshots stored, 0: never */
+    unsigned linger_ms;  /* capture on this long after the last watcher left */
 } pixd_camera_spec;
 
 /* Parse "NAME=SOURCE[,opt=val...]" (options: width, height, fps, format,

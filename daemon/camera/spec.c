@@ -51,6 +51,14 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
             return -EINVAL;
         }
         s->save_every = n;
+    } else if (!strcmp(kv, "linger")) {
+        char *end;
+        double sec = strtod(eq, &end);
+        if (end == eq || *end || !(sec >= 0 && sec <= 3600)) {
+            snprintf(err, errlen, "camera linger is seconds, from 0 to 3600");
+            return -EINVAL;
+        }
+        s->linger_ms = (unsigned)(sec * 1000 + 0.5);
     } else if (!strcmp(kv, "format")) {
         if (strcmp(eq, "mjpeg") && strcmp(eq, "yuyv")) {
             snprintf(err, errlen, "camera format must be mjpeg or yuyv");
@@ -59,7 +67,7 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
         snprintf(s->format, sizeof s->format, "%s", eq);
     } else {
         snprintf(err, errlen, "unknown camera option \"%.40s\" (known: width, height, fps, "
-                 "format, quality, save-every)", kv);
+                 "format, quality, save-every, linger)", kv);
         return -EINVAL;
     }
     return 0;

@@ -132,6 +132,23 @@ class Cameras(PixdTestCase):
         stalled.send(frame(T_CAMS, fid=9))  # still connected, just not reading
 
 
+class Linger(PixdTestCase):
+    pixd_args = ("--camera", "slow=test,width=64,height=48,fps=1,linger=5")
+
+    def test_linger_snapshot_uses_fresh_frame(self):
+        c = Raw(self.pixd.addr())
+        c.send(frame(T_SNAP, field(TAG_NAME, "slow"), fid=1))
+        first, _ = read_video_frame(c)
+        self.assertIsNone(read_video_frame(c))
+        # The camera lingers and its newest frame is fresh: the next snapshot
+        # is answered at once, not at the next frame a second later.
+        t0 = time.monotonic()
+        c.send(frame(T_SNAP, field(TAG_NAME, "slow"), fid=2))
+        second, _ = read_video_frame(c)
+        self.assertLess(time.monotonic() - t0, 0.25)
+        self.assertGreaterEqual(second[TAG_SEQ], first[TAG_SEQ])
+
+
 class TimeLapse(PixdTestCase):
     pixd_args = ("--camera", "tl=test,width=64,height=48,fps=10,save-every=1")
 
