@@ -6,7 +6,6 @@
  * until they are in the mailbox; everything under `mu` is shared; the rest
  * of file_src is the loop's. A newer frame replaces an unconsumed one in
  * the mailbox, so a busy loop costs dropped frames, never memory. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,12 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../module.h"
 #include "source.h"
 #include "videoio.h"
 
-#ifndef PIXD_MODULE_DIR
-#define PIXD_MODULE_DIR "/usr/local/lib/pixd"
-#endif
 
 #define DEFAULT_FPS 25
 #define DEFAULT_QUALITY 80
@@ -62,37 +59,13 @@ static int load_rc;
 static char load_err[512];
 
 static void load(void) {
-    const char *dir = getenv("PIXD_MODULE_DIR");
-    char path[4096];
-    const pixd_videoio *v;
-    void *h;
-
-    if (!dir || !*dir)
-        dir = PIXD_MODULE_DIR;
-    if (snprintf(path, sizeof path, "%s/%s", dir, PIXD_VIDEOIO_FILE) >= (int)sizeof path) {
-        load_rc = -ENOENT;
-        snprintf(load_err, sizeof load_err, "PIXD_MODULE_DIR is too long");
-        return;
-    }
-    if (access(path, R_OK) != 0) {
-        load_rc = -ENOENT;
-        snprintf(load_err, sizeof load_err,
-                 "video module not found in %.400s: install pixd fully or set "
-                 "PIXD_MODULE_DIR", dir);
-        return;
-    }
-    /* Never closed: its code stays in use until the process ends. */
-    h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
+    const pixd_videoio *v = pixd_module_load(PIXD_VIDEOIO_FILE, PIXD_VIDEOIO_SYMBOL,
+                                             "video module", &load_rc, load_err,
+                                             sizeof load_err);
+    if (v && v->abi != PIXD_VIDEOIO_ABI) {
         load_rc = -EIO;
-        snprintf(load_err, sizeof load_err, "could not load the video module: %s", dlerror());
-        return;
-    }
-    v = (const pixd_videoio *)dlsym(h, PIXD_VIDEOIO_SYMBOL);
-    if (!v || v->abi != PIXD_VIDEOIO_ABI) {
-        load_rc = -EIO;
-        snprintf(load_err, sizeof load_err,
-                 "%.400s is not the video module of this pixd (version mismatch)", path);
+        snprintf(load_err, sizeof load_err, "the video module is from another version of "
+                 "pixd (ABI %d, want %d)", v->abi, PIXD_VIDEOIO_ABI);
         return;
     }
     videoio = v;

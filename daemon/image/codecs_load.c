@@ -1,15 +1,9 @@
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "codecs.h"
-
-#ifndef PIXD_MODULE_DIR
-#define PIXD_MODULE_DIR "/usr/local/lib/pixd"
-#endif
+#include "module.h"
 
 /* Written once under pthread_once, read-only after. */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -18,38 +12,13 @@ static int load_rc;
 static char load_err[512];
 
 static void load(void) {
-    const char *dir = getenv("PIXD_MODULE_DIR");
-    char path[4096];
-    const pixd_codecs *c;
-    void *h;
-
-    if (!dir || !*dir)
-        dir = PIXD_MODULE_DIR;
-    if (snprintf(path, sizeof path, "%s/%s", dir, PIXD_CODECS_FILE) >= (int)sizeof path) {
-        load_rc = -ENOENT;
-        snprintf(load_err, sizeof load_err, "PIXD_MODULE_DIR is too long");
-        return;
-    }
-    if (access(path, R_OK) != 0) {
-        load_rc = -ENOENT;
-        snprintf(load_err, sizeof load_err,
-                 "image codecs module not found in %.400s: install pixd fully or set "
-                 "PIXD_MODULE_DIR", dir);
-        return;
-    }
-    /* Never closed: its code stays in use until the process ends. */
-    h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
+    const pixd_codecs *c = pixd_module_load(PIXD_CODECS_FILE, PIXD_CODECS_SYMBOL,
+                                            "image codecs module", &load_rc, load_err,
+                                            sizeof load_err);
+    if (c && c->abi != PIXD_CODECS_ABI) {
         load_rc = -EIO;
-        snprintf(load_err, sizeof load_err, "could not load the image codecs module: %s",
-                 dlerror());
-        return;
-    }
-    c = (const pixd_codecs *)dlsym(h, PIXD_CODECS_SYMBOL);
-    if (!c || c->abi != PIXD_CODECS_ABI) {
-        load_rc = -EIO;
-        snprintf(load_err, sizeof load_err,
-                 "%.400s is not the codecs module of this pixd (version mismatch)", path);
+        snprintf(load_err, sizeof load_err, "the image codecs module is from another "
+                 "version of pixd (ABI %d, want %d)", c->abi, PIXD_CODECS_ABI);
         return;
     }
     codecs = c;

