@@ -39,6 +39,14 @@ int pixd__native_cams(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         pixproto_put_u64(&e, PIXPROTO_TAG_FRAMES, info[i].frames);
         pixproto_put_u64(&e, PIXPROTO_TAG_DELIVERED, info[i].delivered);
         pixproto_put_u64(&e, PIXPROTO_TAG_DROPPED, info[i].dropped);
+        pixproto_put_u64(&e, PIXPROTO_TAG_BROKEN, info[i].broken);
+        if (info[i].asked_width) {
+            pixproto_put_u64(&e, PIXPROTO_TAG_ASKED_WIDTH, info[i].asked_width);
+            pixproto_put_u64(&e, PIXPROTO_TAG_ASKED_HEIGHT, info[i].asked_height);
+            pixproto_put_u64(&e, PIXPROTO_TAG_ASKED_FPS, info[i].asked_fps);
+        }
+        if (info[i].format[0])
+            pixproto_put_str(&e, PIXPROTO_TAG_FORMAT, info[i].format);
         if (!e.err)
             pixproto_put_bytes(&b, PIXPROTO_TAG_CAMERA, e.data, e.len);
         pixproto_buf_free(&e);

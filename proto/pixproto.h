@@ -229,7 +229,13 @@ enum pixproto_tag {
     PIXPROTO_TAG_DROPPED = 66,    /* u64: frames a slow subscriber skipped */
     PIXPROTO_TAG_SEQ = 67,        /* u64: frame number, per camera, from 1 */
     PIXPROTO_TAG_TS_US = 68,      /* u64: capture time, us since the Unix epoch */
-    PIXPROTO_TAG_FPS = 69         /* u64: WATCH: at most this many frames a second */
+    PIXPROTO_TAG_FPS = 69,        /* u64: WATCH: at most this many frames a second */
+    /* CAMS, cameras that negotiate with a device (V4L2); FORMAT (42) also
+     * names the camera's pixel format there ("MJPG", "YUYV"). */
+    PIXPROTO_TAG_BROKEN = 70,     /* u64: frames the source found bad and skipped */
+    PIXPROTO_TAG_ASKED_WIDTH = 71,/* u64: the size and rate pixd asked of the driver; */
+    PIXPROTO_TAG_ASKED_HEIGHT = 72,/*     WIDTH and HEIGHT are what it got */
+    PIXPROTO_TAG_ASKED_FPS = 73   /* u64 */
 };
 
 /* A growable output buffer for fields. Zero-initialise, append, take the

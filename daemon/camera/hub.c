@@ -50,6 +50,9 @@ struct pixd_camera {
     uint32_t fps_milli;
     unsigned publishing;       /* depth of deliveries in progress */
     pixd_frame *latest;        /* newest full-size frame, for snapshots */
+    uint64_t broken;           /* frames the source found bad */
+    uint32_t asked_w, asked_h, asked_fps, got_fps_milli;
+    char format[8];
     uint64_t linger_us;        /* keep capturing this long after the last subscriber */
     uint64_t linger_until_us;
     unsigned jobs;             /* resizes in flight */
@@ -90,6 +93,23 @@ uv_loop_t *pixd_camera_loop(const pixd_camera *cam) { return cam->hub->loop; }
 pixd_hub *pixd_camera_hub(const pixd_camera *cam) { return cam->hub; }
 void pixd_camera_set_linger(pixd_camera *cam, uint64_t us) { cam->linger_us = us; }
 pixd_jobs *pixd_camera_jobs(const pixd_camera *cam) { return cam->hub->jobs; }
+void pixd_camera_count_broken(pixd_camera *cam, unsigned n) { cam->broken += n; }
+void pixd_camera_count_dropped(pixd_camera *cam, unsigned n) { cam->dropped += n; }
+
+void pixd_camera_set_format(pixd_camera *cam, unsigned asked_w, unsigned asked_h,
+                            unsigned asked_fps, unsigned w, unsigned h, unsigned fps_milli,
+                            const char *format) {
+    cam->asked_w = asked_w;
+    cam->asked_h = asked_h;
+    cam->asked_fps = asked_fps;
+    cam->got_fps_milli = fps_milli;
+    snprintf(cam->format, sizeof cam->format, "%s", format ? format : "");
+    /* Known before the first frame: listings show the size at once. */
+    if (!cam->width) {
+        cam->width = w;
+        cam->height = h;
+    }
+}
 int pixd_camera_wanted(const pixd_camera *cam) {
     if (cam->removed)
         return 0;
@@ -501,6 +521,15 @@ void pixd_hub_free(pixd_hub *hub) {
     free(hub);
 }
 
+const char *pixd_hub_first(pixd_hub *hub) {
+    const char *name = NULL;
+    /* The list is newest first: the last one standing was added first. */
+    for (pixd_camera *c = hub->cams; c; c = c->next)
+        if (!c->removed)
+            name = c->name;
+    return name;
+}
+
 size_t pixd_hub_list(pixd_hub *hub, pixd_cam_info *out, size_t max) {
     size_t n = 0;
     for (pixd_camera *c = hub->cams; c; c = c->next) {
@@ -518,6 +547,12 @@ size_t pixd_hub_list(pixd_hub *hub, pixd_cam_info *out, size_t max) {
             i->frames = c->frames;
             i->delivered = c->delivered;
             i->dropped = c->dropped;
+            i->broken = c->broken;
+            i->asked_width = c->asked_w;
+            i->asked_height = c->asked_h;
+            i->asked_fps = c->asked_fps;
+            i->got_fps_milli = c->got_fps_milli;
+            snprintf(i->format, sizeof i->format, "%s", c->format);
         }
         n++;
     }

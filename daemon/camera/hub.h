@@ -39,6 +39,12 @@ typedef struct pixd_cam_info {
     uint32_t fps_milli;       /* measured over the last few seconds */
     unsigned subscribers;
     uint64_t frames, delivered, dropped;
+    uint64_t broken;          /* frames the source found bad and skipped */
+    /* Set by sources that negotiate (V4L2): what was asked; 0 when unknown.
+     * format: the camera's pixel format ("MJPG", "YUYV"), "" when unknown. */
+    uint32_t asked_width, asked_height, asked_fps;
+    uint32_t got_fps_milli;   /* the rate the driver promised, 0: its own */
+    char format[8];
 } pixd_cam_info;
 
 pixd_hub *pixd_hub_new(uv_loop_t *loop, struct pixd_jobs *jobs);
@@ -52,6 +58,8 @@ int pixd_hub_add(pixd_hub *hub, const char *name, const char *source,
 /* Remove a camera: subscribers are told it is gone, the source closed. */
 void pixd_hub_remove(pixd_hub *hub, pixd_camera *cam);
 pixd_camera *pixd_hub_find(pixd_hub *hub, const char *name);
+/* The name of the camera added first (the first --camera), or NULL. */
+const char *pixd_hub_first(pixd_hub *hub);
 /* Fill up to max infos (newest camera first); returns how many there are. */
 size_t pixd_hub_list(pixd_hub *hub, pixd_cam_info *out, size_t max);
 
@@ -69,6 +77,16 @@ pixd_hub *pixd_camera_hub(const pixd_camera *cam);
  * (--camera ...,linger=SEC), so back-to-back snapshots find a fresh frame. */
 void pixd_camera_set_linger(pixd_camera *cam, uint64_t us);
 struct pixd_jobs *pixd_camera_jobs(const pixd_camera *cam);
+/* Counts a source reports: frames it found broken (bad buffer, truncated
+ * JPEG) and frames it had to drop (encoder behind, out of memory); dropped
+ * adds to the same count as frames slow subscribers skipped. */
+void pixd_camera_count_broken(pixd_camera *cam, unsigned n);
+void pixd_camera_count_dropped(pixd_camera *cam, unsigned n);
+/* What the source asked of its device and what the driver gave (w, h and
+ * fps_milli, 0 if it sets its own rate), and its pixel format ("MJPG"). */
+void pixd_camera_set_format(pixd_camera *cam, unsigned asked_w, unsigned asked_h,
+                            unsigned asked_fps, unsigned w, unsigned h, unsigned fps_milli,
+                            const char *format);
 
 /* ---- for subscribers ---- */
 typedef struct pixd_sub_ops {

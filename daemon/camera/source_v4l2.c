@@ -23,13 +23,10 @@
 #include <linux/videodev2.h>
 
 #include "../log.h"
+#include "mjpeg.h"
 #include "source.h"
 #include "v4l2_io.h"
 #include "yuyv.h"
-
-/* Smaller than any real camera frame: what cheap cameras send when a USB
- * transfer went wrong. */
-#define MJPEG_MIN_BYTES 128
 
 typedef struct v4l2_src {
     pixd_camera *cam;
@@ -65,6 +62,7 @@ typedef struct v4l2_src {
     unsigned handles; /* libuv handles not yet through their close callback */
 
     uint64_t frames, broken, dropped;
+    int dht_noted;
 } v4l2_src;
 
 static void dev_fail(v4l2_src *s, int err, const char *what);
@@ -131,6 +129,11 @@ static void dev_online(v4l2_src *s) {
     snprintf(why, sizeof why, "%s %ux%u", pixd__v4l2_fourcc(s->dev.fourcc, cc), s->dev.width,
              s->dev.height);
     pixd_camera_set_state(s->cam, PIXD_CAM_ONLINE, why);
+    /* Drivers coerce size and rate: report what was asked beside what came
+     * (the defaults mirror pixd__v4l2_dev_open's). */
+    pixd_camera_set_format(s->cam, s->spec.width ? s->spec.width : 640,
+                           s->spec.height ? s->spec.height : 480, s->spec.fps ? s->spec.fps : 30,
+                           s->dev.width, s->dev.height, s->dev.fps * 1000u, cc);
 }
 
 /* Try opening again in backoff_ms, and wait twice as long after that
@@ -242,6 +245,18 @@ static void frame_seen(v4l2_src *s) {
         uv_timer_start(&s->stall, stall_cb, s->opts.stall_ms, 0);
 }
 
+/* Bad frames and frames we could not keep, counted here for the log and in
+ * the hub for CAMS, /api/v1/cameras and /metrics. */
+static void note_broken(v4l2_src *s) {
+    s->broken++;
+    pixd_camera_count_broken(s->cam, 1);
+}
+
+static void note_dropped(v4l2_src *s) {
+    s->dropped++;
+    pixd_camera_count_dropped(s->cam, 1);
+}
+
 /* Queue buffer i again; on failure the device is failed: -1. */
 static int requeue(v4l2_src *s, unsigned i) {
     int r = pixd__v4l2_qbuf(&s->dev, i);
@@ -252,22 +267,30 @@ static int requeue(v4l2_src *s, unsigned i) {
 
 static int on_mjpeg(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem,
                     size_t used) {
-    size_t len = used >= MJPEG_MIN_BYTES ? pixd__jpeg_length(mem, used) : 0;
+    pixd_mjpeg_scan js;
+    size_t len;
     pixd_frame *f;
-    if (!len) {
-        s->broken++;
+    if (pixd_mjpeg_check(mem, used, &js) < 0) {
+        note_broken(s);
         pixd_debug("camera %s: broken JPEG frame (%zu bytes) dropped, %" PRIu64 " so far",
                    s->spec.name, used, s->broken);
         return requeue(s, b->index);
     }
+    if (js.needs_dht && !s->dht_noted) {
+        /* Said once: every frame of such a camera lacks them. */
+        s->dht_noted = 1;
+        pixd_notice("camera %s: its JPEG frames carry no Huffman tables; inserting the "
+                    "standard ones", s->spec.name);
+    }
+    len = pixd_mjpeg_fixed_len(&js);
     if (!(f = pixd_frame_new(len))) {
-        s->dropped++;
+        note_dropped(s);
         return requeue(s, b->index);
     }
-    memcpy(f->data, mem, len);
+    pixd_mjpeg_fix(mem, &js, f->data);
     if (pixd__v4l2_overwritten(&s->dev, b)) {
         pixd_frame_unref(f);
-        s->broken++;
+        note_broken(s);
         pixd_debug("camera %s: the driver reused a buffer while it was copied; dropped",
                    s->spec.name);
         return requeue(s, b->index);
@@ -288,14 +311,14 @@ static int on_mjpeg(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem
 static int on_yuyv(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem,
                    size_t used) {
     if (used < s->dev.stride * s->dev.height) {
-        s->broken++;
+        note_broken(s);
         pixd_debug("camera %s: short YUYV frame (%zu bytes) dropped", s->spec.name, used);
         return requeue(s, b->index);
     }
     frame_seen(s);
     if (s->job.busy) {
         /* The encoder is behind: drop this frame rather than queue work. */
-        s->dropped++;
+        note_dropped(s);
         return requeue(s, b->index);
     }
     s->job.index = b->index;
@@ -308,7 +331,7 @@ static int on_yuyv(v4l2_src *s, const struct v4l2_buffer *b, const uint8_t *mem,
     s->job.out = NULL;
     s->job.req.data = s;
     if (uv_queue_work(s->loop, &s->job.req, encode_work, encode_done) < 0) {
-        s->dropped++;
+        note_dropped(s);
         return requeue(s, b->index);
     }
     s->job.busy = 1;
@@ -340,7 +363,7 @@ static void drain(v4l2_src *s) {
         s->dequeued++;
         uv_timer_again(&s->nudge);
         if (b.flags & V4L2_BUF_FLAG_ERROR) {
-            s->broken++;
+            note_broken(s);
             pixd_debug("camera %s: buffer marked bad by the driver, skipped", s->spec.name);
             if (requeue(s, b.index) < 0)
                 return;
@@ -398,7 +421,7 @@ static void encode_done(uv_work_t *req, int status) {
     s->job.busy = 0;
     s->job.out = NULL;
     if (status == 0 && s->job.status < 0) {
-        s->dropped++;
+        note_dropped(s);
         pixd_debug("camera %s: JPEG encoding: %s", s->spec.name, strerror(-s->job.status));
     }
     if (s->release_pending) {
@@ -486,6 +509,8 @@ int pixd__source_v4l2_open_with(pixd_hub *hub, const pixd_camera_spec *spec,
     }
     s->spec = *spec;
     s->opts = *opts;
+    if (spec->timeout_ms) /* ,timeout=SEC overrides the built-in stall timeout */
+        s->opts.stall_ms = spec->timeout_ms;
     s->dev.fd = -1;
     s->backoff_ms = opts->retry_min_ms;
     r = dev_open(s, why, sizeof why);

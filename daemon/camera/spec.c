@@ -59,6 +59,16 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
             return -EINVAL;
         }
         s->linger_ms = (unsigned)(sec * 1000 + 0.5);
+    } else if (!strcmp(kv, "timeout")) {
+        /* A stalled camera (USB hiccup, a feeder that stopped) is reopened
+         * after this; fractions help tests and very slow cameras alike. */
+        char *end;
+        double sec = strtod(eq, &end);
+        if (end == eq || *end || !(sec >= 0.05 && sec <= 3600)) {
+            snprintf(err, errlen, "camera timeout is seconds, from 0.05 to 3600");
+            return -EINVAL;
+        }
+        s->timeout_ms = (unsigned)(sec * 1000 + 0.5);
     } else if (!strcmp(kv, "format")) {
         if (strcmp(eq, "mjpeg") && strcmp(eq, "yuyv")) {
             snprintf(err, errlen, "camera format must be mjpeg or yuyv");
@@ -67,7 +77,7 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
         snprintf(s->format, sizeof s->format, "%s", eq);
     } else {
         snprintf(err, errlen, "unknown camera option \"%.40s\" (known: width, height, fps, "
-                 "format, quality, save-every, linger)", kv);
+                 "format, quality, save-every, linger, timeout)", kv);
         return -EINVAL;
     }
     return 0;

@@ -15,6 +15,8 @@ static const pixd_http_route *const table[] = {
     &pixd_route_cameras,
     &pixd_route_snapshot,
     &pixd_route_stream,
+    &pixd_route_ustream,
+    &pixd_route_usnapshot,
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

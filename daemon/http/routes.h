@@ -18,6 +18,12 @@ extern const pixd_http_route pixd_route_metrics;    /* GET /metrics */
 extern const pixd_http_route pixd_route_cameras;    /* GET /api/v1/cameras */
 extern const pixd_http_route pixd_route_snapshot;   /* GET /api/v1/cameras/NAME/snapshot */
 extern const pixd_http_route pixd_route_stream;     /* GET /api/v1/cameras/NAME/stream */
+extern const pixd_http_route pixd_route_ustream;    /* GET /stream[?camera=NAME] */
+extern const pixd_http_route pixd_route_usnapshot;  /* GET /snapshot[?camera=NAME] */
+/* GET /?action=stream|snapshot[&camera=NAME] (mjpg-streamer): the page route
+ * calls this first; -1 when the query asks for neither, else what begin()
+ * returns (the request then belongs to /stream or /snapshot). */
+int pixd_http_camera_action(pixd_http_req *r);
 /* routes_web.c */
 extern const pixd_http_route pixd_route_page;       /* GET / */
 extern const pixd_http_route pixd_route_asset;      /* GET /static/NAME */

@@ -105,6 +105,17 @@ static int cameras_begin(pixd_http_req *r) {
         pixd_json_ku64(&b, "frames", c->frames);
         pixd_json_ku64(&b, "delivered", c->delivered);
         pixd_json_ku64(&b, "dropped", c->dropped);
+        pixd_json_ku64(&b, "broken", c->broken);
+        if (c->format[0])
+            pixd_json_kstr(&b, "format", c->format);
+        if (c->asked_width) {
+            /* Drivers coerce what they are asked: both are shown. */
+            pixd_json_ku64(&b, "asked_width", c->asked_width);
+            pixd_json_ku64(&b, "asked_height", c->asked_height);
+            pixd_json_ku64(&b, "asked_fps", c->asked_fps);
+            pixd_json_key(&b, "driver_fps");
+            pixd_json_double(&b, c->got_fps_milli / 1000.0);
+        }
         pixd_json_obj_close(&b);
     }
     pixd_json_arr_close(&b);
@@ -281,9 +292,12 @@ typedef struct stream_state {
     pixd_sub *sub;
 } stream_state;
 
-/* One part of the multipart body: its header, the shared JPEG, CRLF. The
- * write is the last thing done: a peer far behind may be disconnected
- * inside it, which aborts the request and frees the state. */
+/* One part of the multipart body: its header, the shared JPEG, then at once
+ * the boundary line that ends it. Chromium draws a part only when it sees
+ * the boundary after it: written with the next frame, every picture would
+ * show one frame late (µStreamer does the same). The write is the last
+ * thing done: a peer far behind may be disconnected inside it, which aborts
+ * the request and frees the state. */
 static void stream_frame(void *ctx, pixd_frame *f) {
     stream_state *st = ctx;
     frame_out *o = malloc(sizeof *o);
@@ -294,13 +308,13 @@ static void stream_frame(void *ctx, pixd_frame *f) {
         return;
     o->frame = pixd_frame_ref(f);
     n = snprintf(o->head, sizeof o->head,
-                 "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n"
+                 "Content-Type: image/jpeg\r\nContent-Length: %zu\r\n"
                  "X-Timestamp: %llu.%06llu\r\nX-Frame-Seq: %llu\r\n\r\n",
                  f->len, (unsigned long long)(f->ts_us / 1000000),
                  (unsigned long long)(f->ts_us % 1000000), (unsigned long long)f->seq);
     b[0] = uv_buf_init(o->head, (unsigned)n);
     b[1] = uv_buf_init((char *)f->data, (unsigned)f->len);
-    b[2] = uv_buf_init((char *)"\r\n", 2);
+    b[2] = uv_buf_init((char *)"\r\n--" BOUNDARY "\r\n", (unsigned)sizeof "\r\n--" BOUNDARY "\r\n" - 1);
     pixd_http_write(st->r, b, 3, frame_out_release, o);
 }
 
@@ -313,7 +327,8 @@ static int stream_ready(void *ctx) {
 static void stream_gone(void *ctx) {
     stream_state *st = ctx;
     pixd_http_req *r = st->r;
-    static const char last[] = "--" BOUNDARY "--\r\n";
+    /* A boundary line is already out: an empty part, then the close. */
+    static const char last[] = "\r\n\r\n--" BOUNDARY "--\r\n";
     r->state = NULL;
     free(st);
     pixd_http_write_copy(r, last, sizeof last - 1);
@@ -348,8 +363,10 @@ static int stream_begin(pixd_http_req *r) {
         return 500;
     st->r = r;
     r->state = st;
-    /* Headers first: frames may come as soon as we subscribe. */
+    /* Headers and the first boundary line first: frames may come as soon
+     * as we subscribe, and each ends with the next boundary line. */
     pixd_http_start(r, 200, ctype, -1, extra);
+    pixd_http_write_copy(r, "--" BOUNDARY "\r\n", sizeof "--" BOUNDARY "\r\n" - 1);
     rc = pixd_hub_subscribe(hub, r->param, fps, width, 0, &stream_ops, st, &st->sub);
     if (rc < 0) {
         /* The headers are out: all that is left is to end the body. */
@@ -384,6 +401,55 @@ static void snapshot_resume(pixd_http_req *r) {
         pixd_sub_ready(st->sub);
 }
 
+/* ---- aliases for dashboards made for other streamers ---- */
+
+/* The camera an alias means: ?camera=NAME, else the first --camera. Puts
+ * it in r->param for the routes above; answers 404 itself and returns -1
+ * when there is none. */
+static int alias_camera(pixd_http_req *r) {
+    pixd_hub *hub = r->conn->srv->hub;
+    const char *first = hub ? pixd_hub_first(hub) : NULL;
+    if (query_has(r->query, "camera")) {
+        if (!pixd_http_query(r, "camera", r->param, sizeof r->param)) {
+            pixd_http_error(r, 400, "camera= needs a camera name (see /api/v1/cameras)");
+            return -1;
+        }
+        return 0;
+    }
+    if (!first) {
+        pixd_http_error(r, 404, "pixd has no camera");
+        return -1;
+    }
+    snprintf(r->param, sizeof r->param, "%s", first);
+    return 0;
+}
+
+/* /stream and /snapshot (µStreamer) */
+static int ustream_begin(pixd_http_req *r) {
+    return alias_camera(r) < 0 ? 0 : stream_begin(r);
+}
+
+static int usnapshot_begin(pixd_http_req *r) {
+    return alias_camera(r) < 0 ? 0 : snapshot_begin(r);
+}
+
+/* /?action=stream and /?action=snapshot (mjpg-streamer, as OctoPrint and
+ * others use it): "/" is the web page's route, which asks here first. The
+ * request then belongs to the stream or snapshot route (its abort, resume
+ * and counters). */
+int pixd_http_camera_action(pixd_http_req *r) {
+    char action[16];
+    if (!pixd_http_query(r, "action", action, sizeof action))
+        return -1;
+    if (strcmp(action, "stream") == 0)
+        r->route = &pixd_route_ustream;
+    else if (strcmp(action, "snapshot") == 0)
+        r->route = &pixd_route_usnapshot;
+    else
+        return -1;
+    return r->route->begin(r);
+}
+
 const pixd_http_route pixd_route_cameras = {
     .pattern = "/api/v1/cameras", .methods = PIXD_GET, .name = "cameras",
     .begin = cameras_begin, .end = no_body_end};
@@ -395,3 +461,11 @@ const pixd_http_route pixd_route_stream = {
     .pattern = "/api/v1/cameras/*/stream", .methods = PIXD_GET, .name = "stream",
     .begin = stream_begin, .end = no_body_end, .abort = stream_abort,
     .resume = stream_resume};
+const pixd_http_route pixd_route_ustream = {
+    .pattern = "/stream", .methods = PIXD_GET, .name = "stream-alias",
+    .begin = ustream_begin, .end = no_body_end, .abort = stream_abort,
+    .resume = stream_resume};
+const pixd_http_route pixd_route_usnapshot = {
+    .pattern = "/snapshot", .methods = PIXD_GET, .name = "snapshot-alias",
+    .begin = usnapshot_begin, .end = no_body_end, .abort = snapshot_abort,
+    .resume = snapshot_resume};

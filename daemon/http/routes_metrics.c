@@ -117,10 +117,12 @@ static void camera_metrics(pixd_buf *b, pixd_hub *hub) {
         {"pixd_camera_frames_total", "counter", "Frames captured (or pushed), by camera."},
         {"pixd_camera_delivered_total", "counter", "Frames handed to subscribers."},
         {"pixd_camera_dropped_total", "counter",
-         "Frames a slow subscriber skipped, by camera."},
+         "Frames a slow subscriber skipped or the source could not keep, by camera."},
         {"pixd_camera_fps", "gauge", "Frame rate measured over the last few seconds."},
         {"pixd_camera_subscribers", "gauge", "Subscribers (streams) now."},
         {"pixd_camera_online", "gauge", "1 while the camera delivers frames."},
+        {"pixd_camera_broken_total", "counter",
+         "Frames the camera sent broken (bad buffer, cut-short JPEG), skipped."},
     };
     pixd_cam_info *cams = NULL;
     size_t n = hub ? pixd_hub_list(hub, NULL, 0) : 0;
@@ -144,7 +146,8 @@ static void camera_metrics(pixd_buf *b, pixd_hub *hub) {
             case 2: pixd_buf_printf(b, "%" PRIu64 "\n", c->dropped); break;
             case 3: pixd_buf_printf(b, "%.3f\n", c->fps_milli / 1000.0); break;
             case 4: pixd_buf_printf(b, "%u\n", c->subscribers); break;
-            default: pixd_buf_printf(b, "%d\n", c->state == PIXD_CAM_ONLINE); break;
+            case 5: pixd_buf_printf(b, "%d\n", c->state == PIXD_CAM_ONLINE); break;
+            default: pixd_buf_printf(b, "%" PRIu64 "\n", c->broken); break;
             }
         }
     }

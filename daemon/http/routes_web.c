@@ -95,6 +95,10 @@ static int serve(pixd_http_req *r, const web_asset *a, int page) {
 
 static int page_begin(pixd_http_req *r) {
     const web_asset *a = find_asset("index.html");
+    /* mjpg-streamer's URLs are the page's path with ?action=...: */
+    int rc = pixd_http_camera_action(r);
+    if (rc >= 0)
+        return rc;
     return a ? serve(r, a, 1) : 500;
 }
 

@@ -556,6 +556,17 @@ static void v4l2_coerced_size_and_rate(void **state) {
     assert_true(run_until(&r, got_frames, 2000));
     assert_int_equal(r.last->width, 1280); /* what the driver gave */
     assert_int_equal(r.last->height, 720);
+    {
+        /* Asked and given, both reported. */
+        pixd_cam_info info;
+        assert_int_equal(pixd_hub_list(r.hub, &info, 1), 1);
+        assert_int_equal(info.asked_width, 1920);
+        assert_int_equal(info.asked_height, 1080);
+        assert_int_equal(info.asked_fps, 60);
+        assert_int_equal(info.width, 1280);
+        assert_int_equal(info.height, 720);
+        assert_int_equal(info.got_fps_milli, 25000);
+    }
     rig_close(&r);
 
     /* Defaults, and a driver that sets its own rate. */
@@ -636,6 +647,58 @@ static void v4l2_broken_mjpeg_dropped(void **state) {
     assert_memory_equal(r.last->data, jpg, len);
     assert_int_equal(cam_state(&r), PIXD_CAM_ONLINE);
     assert_int_equal(fake_queued(&r.dev), 4);
+    {
+        /* Each bad one counted for CAMS and /api/v1/cameras. */
+        pixd_cam_info info;
+        assert_int_equal(pixd_hub_list(r.hub, &info, 1), 1);
+        assert_int_equal(info.broken, 7);
+        assert_string_equal(info.format, "MJPG");
+    }
+    rig_close(&r);
+    tjFree(jpg);
+}
+
+/* Cameras that leave out the Huffman tables: the standard ones go in right
+ * before SOS, and the frame decodes (TurboJPEG would, browsers would not). */
+static void v4l2_mjpeg_without_dht_mended(void **state) {
+    rig r;
+    size_t len, pos = 2, blen = 2;
+    uint8_t *jpg = make_jpeg(64, 48, 5, &len);
+    static uint8_t bare[FAKE_BUFLEN];
+    int w, h;
+
+    /* Copy it without its DHT segments (libjpeg writes one per table). */
+    memcpy(bare, jpg, 2);
+    while (pos + 4 <= len && jpg[pos + 1] != 0xDA) {
+        size_t l = (size_t)jpg[pos + 2] << 8 | jpg[pos + 3];
+        if (jpg[pos + 1] != 0xC4) {
+            memcpy(bare + blen, jpg + pos, 2 + l);
+            blen += 2 + l;
+        }
+        pos += 2 + l;
+    }
+    assert_true(len - pos + blen < len);
+    memcpy(bare + blen, jpg + pos, len - pos);
+    blen += len - pos;
+    rig_init(&r, V4L2_PIX_FMT_MJPEG, 0);
+    assert_int_equal(rig_open(&r), 0);
+    rig_subscribe(&r, 0);
+    fake_push(&r.dev, EV_FRAME, 0, bare, blen);
+    want_frames = 1;
+    assert_true(run_until(&r, got_frames, 2000));
+    assert_true(r.last->len > blen);
+    jpeg_size(r.last, &w, &h);
+    assert_int_equal(w, 64);
+    assert_int_equal(h, 48);
+    {
+        tjhandle tj = tjInitDecompress();
+        uint8_t a[64 * 48], b[64 * 48];
+        assert_int_equal(tjDecompress2(tj, jpg, len, a, 64, 0, 48, TJPF_GRAY, 0), 0);
+        assert_int_equal(tjDecompress2(tj, r.last->data, r.last->len, b, 64, 0, 48,
+                                       TJPF_GRAY, 0), 0);
+        assert_memory_equal(a, b, sizeof a);
+        tjDestroy(tj);
+    }
     rig_close(&r);
     tjFree(jpg);
 }
@@ -793,6 +856,38 @@ static void v4l2_stall_reopens(void **state) {
     assert_true(run_until(&r, is_streaming, 2000));
     assert_true(r.dev.opens >= 2);
     rig_close(&r);
+}
+
+/* ,timeout=SEC: the stall timeout is the camera's own, not the built-in. */
+static void v4l2_timeout_option(void **state) {
+    rig r;
+    char err[128];
+    uint64_t t0;
+
+    rig_init(&r, V4L2_PIX_FMT_MJPEG, 0);
+    r.opts.stall_ms = 60000; /* the built-in would never fire in this test */
+    assert_int_equal(pixd_camera_spec_parse("cam=/dev/video0,timeout=0.05", &r.spec, err,
+                                            sizeof err), 0);
+    assert_int_equal(r.spec.timeout_ms, 50);
+    r.spec.width = 64;
+    r.spec.height = 48;
+    assert_int_equal(rig_open(&r), 0);
+    rig_subscribe(&r, 0);
+    t0 = uv_now(&r.loop);
+    assert_true(run_until(&r, is_offline, 2000));
+    assert_true(uv_now(&r.loop) - t0 < 1000);
+    assert_true(run_until(&r, is_streaming, 2000));
+    assert_true(r.dev.opens >= 2);
+    rig_close(&r);
+    /* Bad values are refused with the reason. */
+    assert_int_equal(pixd_camera_spec_parse("cam=/dev/video0,timeout=0", &r.spec, err,
+                                            sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "timeout"));
+    assert_int_equal(pixd_camera_spec_parse("cam=/dev/video0,timeout=x", &r.spec, err,
+                                            sizeof err), -EINVAL);
+    assert_int_equal(pixd_camera_spec_parse("cam=/dev/video0", &r.spec, err, sizeof err), 0);
+    assert_int_equal(r.spec.timeout_ms, 0); /* 0: the built-in 2 s */
+    assert_int_equal(pixd__v4l2_default_opts.stall_ms, 2000);
 }
 
 /* ---- capture only while watched ---- */
@@ -992,6 +1087,8 @@ int main(void) {
         cmocka_unit_test(v4l2_dqbuf_error_reopens),
         cmocka_unit_test(v4l2_streamon_error_retried),
         cmocka_unit_test(v4l2_stall_reopens),
+        cmocka_unit_test(v4l2_timeout_option),
+        cmocka_unit_test(v4l2_mjpeg_without_dht_mended),
         cmocka_unit_test(v4l2_streamoff_when_unwatched),
         cmocka_unit_test(v4l2_close_while_encoding),
         cmocka_unit_test(v4l2_find_devices),

@@ -157,8 +157,17 @@ def imghdr_seeds():
     }
 
 
+def mjpeg_seeds():
+    """Camera frames: whole, without Huffman tables, padded, cut short."""
+    jpeg = imghdr_seeds()["jpeg"]
+    dht = jpeg.index(b"\xff\xc4")
+    no_dht = jpeg[:dht] + jpeg[dht + 4 + 29:]
+    return {"whole": jpeg, "no-dht": no_dht, "padded": no_dht + bytes(200),
+            "cut": jpeg[:-2], "restart": no_dht[:-2] + b"\xff\xd0\x55\xff\xd9"}
+
+
 BUILT = {"decoder": decoder_seeds, "fields": fields_seeds,
-         "store-name": store_name_seeds, "imghdr": imghdr_seeds}
+         "store-name": store_name_seeds, "imghdr": imghdr_seeds, "mjpeg": mjpeg_seeds}
 
 
 def main():

@@ -101,6 +101,13 @@ class Stream:
                 break
             k, v = line.decode("latin-1").split(":", 1)
             headers[k.strip().lower()] = v.strip()
+        if not headers:
+            # pixd ends each part with the next boundary line at once, so
+            # the close comes after an empty part.
+            self._need(2)
+            assert self.body[:2] == b"\r\n", "empty part not followed by CRLF"
+            self.body = self.body[2:]
+            return self.part()
         n = int(headers["content-length"])
         self._need(n + 2)
         data, tail, self.body = self.body[:n], self.body[n:n + 2], self.body[n + 2:]
@@ -160,7 +167,7 @@ class HttpCameras(HttpCameraBase):
         cams = json.loads(body)
         self.assertEqual([c["name"] for c in cams], ["test"])
         keys = {"name", "source", "state", "width", "height", "fps", "subscribers", "frames",
-                "delivered", "dropped"}
+                "delivered", "dropped", "broken"}
         self.assertEqual(set(cams[0]), keys)
         self.assertEqual(cams[0]["source"], "test")
         self.assertIn(cams[0]["state"], ("starting", "online"))
@@ -354,6 +361,20 @@ class HttpPushedCameras(HttpCameraBase):
         self.assertIsNone(s.part(), "the closing boundary when the camera goes")
         s.end()
 
+    def test_http_stream_boundary_follows_each_part_at_once(self):
+        # Chromium shows a part only once it sees the boundary after it:
+        # that line must come with the frame, not with the next one.
+        pusher = self.push("one")
+        s = self.stream("/api/v1/cameras/one/stream")
+        wait_until(lambda: self.cameras()["one"]["subscribers"] == 1, what="the subscription")
+        data = jpeg(64, 48)
+        self.send_jpeg(pusher, data)
+        headers, got = s.part()
+        self.assertEqual(got, data)
+        s.sock.settimeout(3)  # no second frame is sent
+        self.assertEqual(s._line(), b"--" + s.boundary)
+        pusher.close()
+
     def test_http_snapshot_503_without_frames(self):
         self.push("quiet")
         t0 = time.monotonic()
@@ -409,3 +430,54 @@ class HttpSlowClient(HttpCameraBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HttpAliases(HttpCameraBase):
+    """URLs of mjpg-streamer (/?action=stream, as OctoPrint uses) and
+    µStreamer (/stream, /snapshot): the first camera, or ?camera=NAME."""
+    pixd_args = ("--camera", "first=test,width=320,height=240,fps=15",
+                 "--camera", "second=test,width=160,height=120,fps=15")
+
+    def snapshot_size(self, path):
+        r, body = self.get(path)
+        self.assertEqual(r.status, 200, body)
+        self.assertEqual(r.getheader("Content-Type"), "image/jpeg")
+        return image_size(body)[1]
+
+    def stream_size(self, path):
+        s = self.stream(path)
+        self.assertEqual(s.status, 200)
+        self.assertTrue(s.headers["content-type"].startswith("multipart/x-mixed-replace"))
+        headers, data = s.part()
+        self.assertEqual(headers["content-type"], "image/jpeg")
+        s.close()
+        return image_size(data)[1]
+
+    def test_alias_snapshots(self):
+        for path in ("/?action=snapshot", "/snapshot"):
+            self.assertEqual(self.snapshot_size(path), (320, 240), path)
+            sep = "&" if "?" in path else "?"
+            self.assertEqual(self.snapshot_size(path + sep + "camera=second"), (160, 120), path)
+
+    def test_alias_streams(self):
+        for path in ("/?action=stream", "/stream"):
+            self.assertEqual(self.stream_size(path), (320, 240), path)
+            sep = "&" if "?" in path else "?"
+            self.assertEqual(self.stream_size(path + sep + "camera=second"), (160, 120), path)
+
+    def test_alias_unknown_camera_and_page_kept(self):
+        for path in ("/?action=snapshot&camera=nope", "/stream?camera=nope",
+                     "/snapshot?camera=nope"):
+            r, body = self.get(path)
+            self.assertEqual(r.status, 404, path)
+            self.assertIn(b"nope", body)
+        for path in ("/", "/?action=other", "/?x=1"):
+            r, body = self.get(path)
+            self.assertEqual(r.status, 200, path)
+            self.assertEqual(r.getheader("Content-Type"), "text/html; charset=utf-8", path)
+
+    def test_alias_counted_in_metrics(self):
+        self.snapshot_size("/?action=snapshot")
+        r, body = self.get("/metrics")
+        self.assertRegex(body.decode(), r'route="snapshot-alias"[^\n]* 1\n')
+
