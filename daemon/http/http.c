@@ -1,5 +1,6 @@
 /* The HTTP/1.1 handler: parsing (Debian's http-parser), limits,
- * keep-alive and pipelining, and the response writer (see http.h). */
+ * keep-alive and pipelining (see http.h); the response writer is
+ * response.c. */
 #include "http.h"
 
 #include <errno.h>
@@ -9,80 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "../handler.h"
 #include "../log.h"
 #include "../server.h"
+#include "http_internal.h"
 #include "pixd-config.h"
 
-#define URL_MAX 2048
 #define PENDING_MAX (64u << 10)
-
-typedef struct header {
-    uint16_t name, name_len, value, value_len; /* offsets into hbuf */
-} header;
-
-typedef struct http_conn {
-    http_parser parser;
-    pixd_conn *conn;
-    pixd_http_req req;
-    int active;          /* req is between headers and finish */
-    int routed;          /* the route's callbacks were called: abort() is owed */
-    int discard;         /* body of a request already answered */
-    int executing;       /* inside http_parser_execute */
-    int held;            /* reads stopped until the response finishes */
-    int error;           /* a protocol error was answered: stop parsing */
-    uint64_t discarded;  /* body bytes dropped after a refusal */
-    char url[URL_MAX];
-    size_t url_len;
-    char hbuf[PIXD_HTTP_MAX_HEADER_BYTES];
-    size_t hlen;
-    header headers[PIXD_HTTP_MAX_HEADERS];
-    int nheaders, last_value;
-    uint8_t *pending;     /* bytes after a paused request, parsed once it ends */
-    size_t pending_len;
-    uv_timer_t *header_timer; /* malloc'd: it may outlive this struct's free */
-} http_conn;
 
 static http_parser_settings settings;
 
 /* ---- small helpers ---- */
-
-const char *pixd_http_reason(int s) {
-    switch (s) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 507: return "Insufficient Storage";
-    default: return s < 400 ? "OK" : "Error";
-    }
-}
-
-static void http_date(char *out, size_t len) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
 
 const char *pixd_http_header(const pixd_http_req *r, const char *name) {
     const http_conn *hc = r->hc;
@@ -142,179 +81,6 @@ const char *pixd_http_query(const pixd_http_req *r, const char *key, char *buf, 
         q += n + (amp ? 1 : 0);
     }
     return NULL;
-}
-
-/* ---- responses ---- */
-
-static http_conn *hc_of(const pixd_http_req *r) { return r->hc; }
-
-int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
-                    const char *extra) {
-    http_conn *hc = hc_of(r);
-    char head[2048], date[64];
-    int n;
-
-    if (r->started || !hc->conn)
-        return -EALREADY;
-    r->started = 1;
-    r->status = status;
-    r->resp_chunked = length < 0;
-    r->resp_left = length < 0 ? 0 : (uint64_t)length;
-    http_date(date, sizeof date);
-    n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: pixd/%s\r\nDate: %s\r\n",
-                 status, pixd_http_reason(status), PIXD_VERSION, date);
-    if (ctype)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", ctype);
-    if (status != 204 && status != 304) {
-        if (length >= 0)
-            n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
-                          (long long)length);
-        else
-            n += snprintf(head + n, sizeof head - (size_t)n, "Transfer-Encoding: chunked\r\n");
-    }
-    if (!http_should_keep_alive(&hc->parser) || hc->discard)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Connection: close\r\n");
-    if (extra)
-        n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra);
-    if ((size_t)n + 3 > sizeof head)
-        return -E2BIG;
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    return pixd_conn_write_copy(hc->conn, head, (size_t)n);
-}
-
-typedef struct chunk_wrap {
-    char head[24];
-    pixd_release_cb release;
-    void *ctx;
-} chunk_wrap;
-
-static void chunk_release(void *p) {
-    chunk_wrap *w = p;
-    if (w->release)
-        w->release(w->ctx);
-    free(w);
-}
-
-int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
-                    pixd_release_cb release, void *ctx) {
-    http_conn *hc = hc_of(r);
-    size_t total = 0;
-    if (!hc->conn || r->head_only || r->finished) {
-        if (release)
-            release(ctx);
-        return r->head_only ? 0 : -EPIPE;
-    }
-    for (unsigned i = 0; i < n; i++)
-        total += bufs[i].len;
-    if (!r->resp_chunked)
-        return pixd_conn_write(hc->conn, bufs, n, release, ctx);
-    if (total == 0) {
-        if (release)
-            release(ctx);
-        return 0;
-    }
-    {
-        chunk_wrap *w = malloc(sizeof *w);
-        uv_buf_t all[66];
-        if (!w || n > 64) {
-            free(w);
-            if (release)
-                release(ctx);
-            return -ENOMEM;
-        }
-        w->release = release;
-        w->ctx = ctx;
-        int hl = snprintf(w->head, sizeof w->head, "%zx\r\n", total);
-        all[0] = uv_buf_init(w->head, (unsigned)hl);
-        for (unsigned i = 0; i < n; i++)
-            all[i + 1] = bufs[i];
-        all[n + 1] = uv_buf_init((char *)"\r\n", 2);
-        return pixd_conn_write(hc->conn, all, n + 2, chunk_release, w);
-    }
-}
-
-int pixd_http_write_copy(pixd_http_req *r, const void *p, size_t n) {
-    void *copy;
-    uv_buf_t b;
-    if (r->head_only || n == 0)
-        return 0;
-    if (!(copy = malloc(n)))
-        return -ENOMEM;
-    memcpy(copy, p, n);
-    b = uv_buf_init(copy, (unsigned)n);
-    return pixd_http_write(r, &b, 1, free, copy);
-}
-
-static void process_pending(http_conn *hc);
-
-void pixd_http_finish(pixd_http_req *r) {
-    http_conn *hc = hc_of(r);
-    pixd_conn *c = hc->conn;
-    if (r->finished)
-        return;
-    r->finished = 1;
-    if (!r->started)
-        pixd_http_start(r, 500, NULL, 0, NULL);
-    if (r->resp_chunked && !r->head_only && c)
-        pixd_conn_write_copy(c, "0\r\n\r\n", 5);
-    pixd__http_count(r->route, r->status);
-    hc->active = 0;
-    hc->routed = 0;
-    if (!c)
-        return;
-    if (!http_should_keep_alive(&hc->parser) || hc->discard || hc->error) {
-        pixd_conn_end(c);
-        return;
-    }
-    /* The next pipelined request, if any, waits in pending. */
-    if (!hc->executing)
-        process_pending(hc);
-}
-
-int pixd_http_respond(pixd_http_req *r, int status, const char *ctype, const void *body,
-                      size_t len, const char *extra) {
-    int rc = pixd_http_start(r, status, ctype, (int64_t)len, extra);
-    if (rc == 0 && len)
-        rc = pixd_http_write_copy(r, body, len);
-    pixd_http_finish(r);
-    return rc;
-}
-
-int pixd_http_error(pixd_http_req *r, int status, const char *msg) {
-    char body[1024];
-    size_t o = 0;
-    o += (size_t)snprintf(body, sizeof body, "{\"error\":\"%s\",\"message\":\"",
-                          pixd_http_reason(status));
-    for (const char *p = msg ? msg : pixd_http_reason(status); *p && o + 8 < sizeof body; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"' || ch == '\\') {
-            body[o++] = '\\';
-            body[o++] = (char)ch;
-        } else if (ch < 0x20) {
-            o += (size_t)snprintf(body + o, sizeof body - o, "\\u%04x", ch);
-        } else {
-            body[o++] = (char)ch;
-        }
-    }
-    o += (size_t)snprintf(body + o, sizeof body - o, "\"}\n");
-    return pixd_http_respond(r, status, "application/json", body, o, NULL);
-}
-
-int pixd_http_congested(const pixd_http_req *r) {
-    const http_conn *hc = r->hc;
-    return !hc->conn || pixd_conn_congested(hc->conn);
-}
-
-void pixd_http_hold(pixd_http_req *r, int hold) {
-    http_conn *hc = hc_of(r);
-    if (hc->conn)
-        pixd_conn_hold(hc->conn, hold);
-}
-
-void pixd_http_streaming(pixd_http_req *r) {
-    http_conn *hc = hc_of(r);
-    if (hc->conn)
-        pixd_conn_set_streaming(hc->conn, 1);
 }
 
 /* ---- parsing ---- */
@@ -584,7 +350,7 @@ static void execute(http_conn *hc, const uint8_t *data, size_t len) {
         }
         /* The response may have finished inside the parse. */
         if (hc->req.finished)
-            process_pending(hc);
+            pixd__http_process_pending(hc);
         return;
     }
     if (e != HPE_OK) {
@@ -595,7 +361,7 @@ static void execute(http_conn *hc, const uint8_t *data, size_t len) {
     }
 }
 
-static void process_pending(http_conn *hc) {
+void pixd__http_process_pending(http_conn *hc) {
     uint8_t *data = hc->pending;
     size_t len = hc->pending_len;
     if (HTTP_PARSER_ERRNO(&hc->parser) == HPE_PAUSED)
@@ -657,7 +423,7 @@ static void http_goodbye(pixd_conn *c, enum pixd_goodbye why) {
                                      "connections; try again later\"}\n";
     http_conn *hc = c->state;
     if (why == PIXD_BYE_LIMIT) {
-        http_date(date, sizeof date);
+        pixd__http_date_now(date, sizeof date);
         n = snprintf(buf, sizeof buf, "HTTP/1.1 503 Service Unavailable\r\nServer: pixd/%s\r\n"
                      "Date: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Retry-After: 1\r\nConnection: close\r\n\r\n%s", PIXD_VERSION, date,
@@ -716,3 +482,4 @@ const pixd_handler pixd_http_handler = {
     .drain = http_drain,
     .close = http_close,
 };
+

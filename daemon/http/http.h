@@ -3,7 +3,7 @@
  * http.c owns the parser (Debian's http-parser), limits (header bytes,
  * body size, slow clients), keep-alive and pipelining (one request at a
  * time per connection: the next is parsed when the current response
- * ends), and the response writer. Routes (routes.c) map a method and path
+ * ends); response.c writes responses. Routes (routes.c) map a method and path
  * to the route callbacks below, which call the same store, job and camera
  * code as the native protocol. */
 #ifndef PIXD_HTTP_H
