@@ -24,10 +24,13 @@ struct pixd_download {
     pixproto_entry e;
     uv_fs_t fsreq;
     uint8_t *block;
+    uint8_t *pre;                /* the first chunk, read by the open step */
+    size_t pre_n;
 };
 
 static void destroy(pixd_download *d) {
     free(d->block);
+    free(d->pre);
     free(d);
 }
 
@@ -143,6 +146,25 @@ static void open_work(store_job *j) {
         d->e.mtime_ms = pixd__store_mtime_ms(&st);
     }
     d->size = d->e.size;
+    /* The first chunk comes with the open: a small file is then whole and
+     * closed without another trip through the work queue. */
+    if (!d->err && d->size) {
+        size_t n = d->size < CHUNK ? (size_t)d->size : CHUNK;
+        ssize_t got;
+        if (!(d->pre = malloc(PIXD_STORE_HEADROOM + n)))
+            return;
+        got = pread(d->fd, d->pre + PIXD_STORE_HEADROOM, n, 0);
+        if (got != (ssize_t)n) {
+            free(d->pre);
+            d->pre = NULL;
+            return;
+        }
+        d->pre_n = n;
+        if (n == d->size) {
+            close(d->fd);
+            d->fd = -1;
+        }
+    }
 }
 
 static void open_after(store_job *j, int status) {
@@ -161,6 +183,28 @@ static void open_after(store_job *j, int status) {
     if (!d->ops) {
         finish(d);
         return;
+    }
+    if (d->pre) {
+        /* begin() may have chosen a range: send what the first chunk holds of it. */
+        uint8_t *pre = d->pre;
+        d->pre = NULL;
+        if (d->offset < d->pre_n && d->offset < d->size) {
+            size_t n = d->pre_n - (size_t)d->offset;
+            if (n > d->size - d->offset)
+                n = (size_t)(d->size - d->offset);
+            if (d->offset)
+                memmove(pre + PIXD_STORE_HEADROOM, pre + PIXD_STORE_HEADROOM + d->offset, n);
+            d->offset += n;
+            d->busy = 1;
+            d->ops->chunk(d->ctx, pre, n);
+            d->busy = 0;
+            if (!d->ops) {
+                finish(d);
+                return;
+            }
+        } else {
+            free(pre);
+        }
     }
     read_next(d);
 }
