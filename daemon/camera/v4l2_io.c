@@ -388,55 +388,6 @@ uint64_t pixd__v4l2_buffer_time(const struct v4l2_buffer *b) {
     return pixd_now_us() - (now_mono - stamp);
 }
 
-/* Entropy-coded data ends at the first marker that is not a stuffed 0xFF
- * (FF 00) or a restart (FF D0..D7). The marker's offset, or n. */
-static size_t scan_entropy(const uint8_t *p, size_t pos, size_t n) {
-    while (pos + 1 < n) {
-        const uint8_t *ff = memchr(p + pos, 0xFF, n - pos - 1);
-        uint8_t m;
-        if (!ff)
-            return n;
-        pos = (size_t)(ff - p);
-        m = p[pos + 1];
-        if (m != 0x00 && m != 0xFF && (m < 0xD0 || m > 0xD7))
-            return pos;
-        pos += m == 0xFF ? 1 : 2;
-    }
-    return n;
-}
-
-size_t pixd__jpeg_length(const uint8_t *p, size_t n) {
-    size_t pos = 2;
-    if (n < 4 || p[0] != 0xFF || p[1] != 0xD8)
-        return 0;
-    while (pos + 2 <= n) {
-        uint8_t m;
-        size_t len;
-        if (p[pos] != 0xFF)
-            return 0;
-        m = p[pos + 1];
-        if (m == 0xFF) { /* fill byte */
-            pos++;
-            continue;
-        }
-        if (m == 0xD9)
-            return pos + 2;
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
-            pos += 2;
-            continue;
-        }
-        if (m == 0xD8 || m == 0x00 || pos + 4 > n)
-            return 0;
-        len = (size_t)p[pos + 2] << 8 | p[pos + 3];
-        if (len < 2 || pos + 2 + len > n)
-            return 0;
-        pos += 2 + len;
-        if (m == 0xDA)
-            pos = scan_entropy(p, pos, n);
-    }
-    return 0;
-}
-
 /* ---- finding cameras ---- */
 
 /* "videoN" -> N, or -1. */

@@ -72,10 +72,6 @@ int pixd__v4l2_dqbuf(pixd__v4l2_dev *d, struct v4l2_buffer *b);
 int pixd__v4l2_overwritten(pixd__v4l2_dev *d, const struct v4l2_buffer *b);
 /* The buffer's capture time, microseconds since the Unix epoch. */
 uint64_t pixd__v4l2_buffer_time(const struct v4l2_buffer *b);
-/* The length of the JPEG that starts at p (n bytes): its segments walked
- * to EOI, so padding or stale bytes after it are left out. 0 if it is not
- * a whole JPEG (no SOI, cut short, garbage). */
-size_t pixd__jpeg_length(const uint8_t *p, size_t n);
 int pixd__v4l2_is_mjpeg(uint32_t fourcc);
 /* "MJPG", "YUYV"...: printable, in out. */
 const char *pixd__v4l2_fourcc(uint32_t fourcc, char out[5]);

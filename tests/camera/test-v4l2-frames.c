@@ -111,30 +111,6 @@ static void v4l2_mjpeg_without_dht_mended(void **state) {
     tjFree(jpg);
 }
 
-/* ---- JPEG ends ---- */
-
-static void jpeg_length_walks_segments(void **state) {
-    size_t len;
-    uint8_t *jpg = make_jpeg(32, 16, 8, &len);
-    uint8_t buf[8192];
-    /* An APP1 holding a whole thumbnail JPEG (EOI inside) does not end it. */
-    static const uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x0A, 0xFF, 0xD8, 0x00, 0x00, 0xFF, 0xD9,
-                                   0x00, 0x00};
-
-    assert_true(len + sizeof app1 + 64 < sizeof buf);
-    assert_int_equal(pixd__jpeg_length(jpg, len), len);
-    memcpy(buf, jpg, 2);
-    memcpy(buf + 2, app1, sizeof app1);
-    memcpy(buf + 2 + sizeof app1, jpg + 2, len - 2);
-    assert_int_equal(pixd__jpeg_length(buf, len + sizeof app1), len + sizeof app1);
-    memset(buf + len + sizeof app1, 0xD9, 64); /* junk after EOI */
-    assert_int_equal(pixd__jpeg_length(buf, len + sizeof app1 + 64), len + sizeof app1);
-    for (size_t cut = 0; cut < len; cut += len / 13 + 1)  /* cut short anywhere */
-        assert_int_equal(pixd__jpeg_length(jpg, cut), 0);
-    assert_int_equal(pixd__jpeg_length(jpg + 1, len - 1), 0);
-    tjFree(jpg);
-}
-
 /* ---- YUYV ---- */
 
 static void yuyv_to_planar_tiny(void **state) {
@@ -189,7 +165,6 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(v4l2_broken_mjpeg_dropped),
         cmocka_unit_test(v4l2_mjpeg_without_dht_mended),
-        cmocka_unit_test(jpeg_length_walks_segments),
         cmocka_unit_test(yuyv_to_planar_tiny),
         cmocka_unit_test(yuyv_encode_gray),
     };
