@@ -65,7 +65,7 @@ static const optdef optdefs[] = {
      "most bytes the store may hold, e.g. 20G (default 0: no limit)"},
     {"camera", O_CAMERA, required_argument, F_REPEAT, "NAME=SOURCE[,OPT=VAL...]",
      "a camera: SOURCE is test, /dev/videoN, file:PATH or a capture URL; options "
-     "width, height, fps, format, quality, save-every, linger, timeout; repeatable (default: "
+     "width, height, fps, format, quality, save-every, linger, timeout, always-on; repeatable (default: "
      "every /dev/video* camera, else a test pattern named test)"},
     {"workers", O_WORKERS, required_argument, 0, "N",
      "image jobs running at once (default: one per core)"},

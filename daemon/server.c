@@ -146,10 +146,12 @@ static int open_cameras(pixd_server *srv) {
             pixd_err("camera %s: %s", o->cameras[i].name, err);
             return r;
         }
-        if (o->cameras[i].linger_ms) {
+        if (o->cameras[i].linger_ms || o->cameras[i].always_on) {
             pixd_camera *cam = pixd_hub_find(srv->hub, o->cameras[i].name);
-            if (cam)
+            if (cam && o->cameras[i].linger_ms)
                 pixd_camera_set_linger(cam, (uint64_t)o->cameras[i].linger_ms * 1000u);
+            if (cam && o->cameras[i].always_on)
+                pixd_camera_set_always_on(cam, 1);
         }
         if (o->cameras[i].save_every &&
             (r = pixd_timelapse_start(srv->loop, srv->hub, srv->store, o->cameras[i].name,

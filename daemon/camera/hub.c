@@ -55,6 +55,7 @@ struct pixd_camera {
     char format[8];
     uint64_t linger_us;        /* keep capturing this long after the last subscriber */
     uint64_t linger_until_us;
+    int always_on;             /* capture with nobody watching (,always-on=1) */
     unsigned jobs;             /* resizes in flight */
     int removed, closed;
 };
@@ -92,6 +93,12 @@ const char *pixd_camera_name(const pixd_camera *cam) { return cam->name; }
 uv_loop_t *pixd_camera_loop(const pixd_camera *cam) { return cam->hub->loop; }
 pixd_hub *pixd_camera_hub(const pixd_camera *cam) { return cam->hub; }
 void pixd_camera_set_linger(pixd_camera *cam, uint64_t us) { cam->linger_us = us; }
+
+void pixd_camera_set_always_on(pixd_camera *cam, int on) {
+    cam->always_on = on;
+    if (on && cam->ops && cam->ops->wake)
+        cam->ops->wake(cam, cam->src);
+}
 pixd_jobs *pixd_camera_jobs(const pixd_camera *cam) { return cam->hub->jobs; }
 void pixd_camera_count_broken(pixd_camera *cam, unsigned n) { cam->broken += n; }
 void pixd_camera_count_dropped(pixd_camera *cam, unsigned n) { cam->dropped += n; }
@@ -113,7 +120,7 @@ void pixd_camera_set_format(pixd_camera *cam, unsigned asked_w, unsigned asked_h
 int pixd_camera_wanted(const pixd_camera *cam) {
     if (cam->removed)
         return 0;
-    return cam->nsubs > 0 || (cam->linger_until_us && pixd_now_us() < cam->linger_until_us);
+    return cam->always_on || cam->nsubs > 0 || (cam->linger_until_us && pixd_now_us() < cam->linger_until_us);
 }
 
 pixd_camera *pixd_hub_find(pixd_hub *hub, const char *name) {

@@ -76,6 +76,9 @@ pixd_hub *pixd_camera_hub(const pixd_camera *cam);
 /* Keep the source capturing us microseconds after the last subscriber left
  * (--camera ...,linger=SEC), so back-to-back snapshots find a fresh frame. */
 void pixd_camera_set_linger(pixd_camera *cam, uint64_t us);
+/* Keep capturing with nobody watching (--camera ...,always-on=1): a
+ * dashboard's first frame is instant, at the cost of a busy USB bus. */
+void pixd_camera_set_always_on(pixd_camera *cam, int on);
 struct pixd_jobs *pixd_camera_jobs(const pixd_camera *cam);
 /* Counts a source reports: frames it found broken (bad buffer, truncated
  * JPEG) and frames it had to drop (encoder behind, out of memory); dropped

@@ -21,10 +21,11 @@ typedef struct pixd_camera_spec {
     unsigned save_every; /* seconds between snapshots stored, 0: never */
     unsigned linger_ms;  /* capture on this long after the last watcher left */
     unsigned timeout_ms; /* streaming, no frame for this long: reopen; 0: 2 s */
+    int always_on;       /* capture even with nobody watching */
 } pixd_camera_spec;
 
 /* Parse "NAME=SOURCE[,opt=val...]" (options: width, height, fps, format,
- * quality, save-every, linger, timeout). Returns 0 or -EINVAL with the reason in err. */
+ * quality, save-every, linger, timeout, always-on). Returns 0 or -EINVAL with the reason in err. */
 int pixd_camera_spec_parse(const char *arg, pixd_camera_spec *spec, char *err, size_t errlen);
 
 /* Open the source spec names; 0 or a negative errno with a reason. */

@@ -69,6 +69,12 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
             return -EINVAL;
         }
         s->timeout_ms = (unsigned)(sec * 1000 + 0.5);
+    } else if (!strcmp(kv, "always-on")) {
+        if (strcmp(eq, "0") && strcmp(eq, "1")) {
+            snprintf(err, errlen, "camera always-on must be 0 or 1");
+            return -EINVAL;
+        }
+        s->always_on = eq[0] == '1';
     } else if (!strcmp(kv, "format")) {
         if (strcmp(eq, "mjpeg") && strcmp(eq, "yuyv")) {
             snprintf(err, errlen, "camera format must be mjpeg or yuyv");
@@ -77,7 +83,7 @@ static int option(pixd_camera_spec *s, char *kv, char *err, size_t errlen) {
         snprintf(s->format, sizeof s->format, "%s", eq);
     } else {
         snprintf(err, errlen, "unknown camera option \"%.40s\" (known: width, height, fps, "
-                 "format, quality, save-every, linger, timeout)", kv);
+                 "format, quality, save-every, linger, timeout, always-on)", kv);
         return -EINVAL;
     }
     return 0;

@@ -3,6 +3,7 @@ import io
 import os
 import socket
 import struct
+import subprocess
 import time
 import unittest
 
@@ -151,6 +152,37 @@ class Linger(PixdTestCase):
         second, _ = read_video_frame(c)
         self.assertLess(time.monotonic() - t0, 0.25)
         self.assertGreaterEqual(second[TAG_SEQ], first[TAG_SEQ])
+
+
+class AlwaysOn(PixdTestCase):
+    pixd_args = ("--camera", "busy=test,width=64,height=48,fps=20,always-on=1",
+                 "--camera", "quiet=test,width=64,height=48,fps=20")
+
+    def captured(self):
+        c = Raw(self.pixd.addr())
+        c.send(frame(T_CAMS, fid=1))
+        t, _, _, body = c.recv()
+        self.assertEqual(t, T_CAMS_REPLY)
+        out = {}
+        for _, v in parse_fields(body):
+            f = dict(parse_fields(v))
+            out[f[TAG_NAME].decode()] = u64(f.get(TAG_FRAMES, bytes(8)))
+        c.close()
+        return out
+
+    def test_always_on_captures_unwatched_and_others_stay_idle(self):
+        # Nobody watches either camera: only the always-on one captures.
+        deadline = time.monotonic() + 10
+        while self.captured()["busy"] < 5:
+            self.assertLess(time.monotonic(), deadline, "always-on camera never captured")
+        self.assertEqual(self.captured()["quiet"], 0)
+
+    def test_always_on_bad_value_refused(self):
+        r = subprocess.run([PIXD, "--store", self.pixd.store, "--listen", "native=127.0.0.1:0",
+                            "--camera", "x=test,always-on=yes"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("always-on must be 0 or 1", r.stderr)
 
 
 class TimeLapse(PixdTestCase):
