@@ -84,6 +84,9 @@ void drain(pixproto::Client &client, Stream &s)
             if (s.assembler.add(std::move(*f))) {
                 s.latest = s.assembler.take();
                 s.stats.add(*s.latest, now_us());
+            } else if (std::string state, why; s.assembler.take_state(state, why)) {
+                std::fprintf(stderr, "pixctl: view %s: the camera is %s%s%s\n", printable(s.name).c_str(),
+                             printable(state).c_str(), why.empty() ? "" : ": ", printable(why).c_str());
             } else if (s.assembler.ended()) {
                 client.finish(s.id);
                 s.done = true;

@@ -242,6 +242,15 @@ int run_watch(Globals &g, int argc, char **argv)
                 }
                 if (status.due())
                     status.show(status_text(name, stats));
+            } else if (std::string state, why; assembler.take_state(state, why)) {
+                status.clear();
+                if (state == "offline")
+                    std::fprintf(stderr, "pixctl: watch %s: the camera is offline (%s); frames resume "
+                                         "when pixd has reopened it\n",
+                                 printable(name).c_str(), printable(why).c_str());
+                else
+                    std::fprintf(stderr, "pixctl: watch %s: the camera is %s again\n",
+                                 printable(name).c_str(), printable(state).c_str());
             } else if (assembler.ended()) {
                 client.finish(id);
                 if (!frames || stats.frames() < frames)

@@ -83,6 +83,18 @@ bool FrameAssembler::add(pixproto::Frame &&f)
             ended_ = true;
             return false;
         }
+        if (f.type == PIXPROTO_T_CAM_STATE) {
+            state_.clear();
+            why_.clear();
+            for (const pixproto::Field &fl : pixproto::FieldReader(f)) {
+                if (fl.tag() == PIXPROTO_TAG_STATE)
+                    state_ = fl.str();
+                else if (fl.tag() == PIXPROTO_TAG_MESSAGE)
+                    why_ = fl.str();
+            }
+            state_news_ = true;
+            return false;
+        }
         expect(f, PIXPROTO_T_FRAME, "in a video stream");
         building_ = VideoFrame();
         size_ = 0;
@@ -115,6 +127,16 @@ bool FrameAssembler::add(pixproto::Frame &&f)
         throw pixproto::Error(PIXPROTO_EINTEGRITY, "a video frame of " + std::to_string(building_.jpeg.size()) +
                                                        " bytes, announced as " + std::to_string(size_), f.id);
     done_ = std::move(building_);
+    return true;
+}
+
+bool FrameAssembler::take_state(std::string &state, std::string &why)
+{
+    if (!state_news_)
+        return false;
+    state_news_ = false;
+    state = state_;
+    why = why_;
     return true;
 }
 

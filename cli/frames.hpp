@@ -57,9 +57,14 @@ public:
     // END came: the stream is over.
     bool ended() const noexcept { return ended_; }
     VideoFrame take() { return std::move(done_); }
+    // CAM_STATE came (the camera went offline, or is back): true once per
+    // event, with the state ("offline", "online") and the server's reason.
+    bool take_state(std::string &state, std::string &why);
 
 private:
     VideoFrame building_, done_;
+    std::string state_, why_;
+    bool state_news_ = false;
     uint64_t size_ = 0;
     bool in_frame_ = false, ended_ = false;
 };

@@ -128,7 +128,27 @@ static void sub_gone(void *ctx) {
     pixd__native_req_done(req);
 }
 
-static const pixd_sub_ops watch_ops = {.frame = sub_frame, .ready = sub_ready, .gone = sub_gone};
+/* CAM_STATE on the watch's id: a watcher learns its camera is offline
+ * (and why) at once, and when frames resume. A snapshot just waits. */
+static void sub_state(void *ctx, const char *state, const char *why) {
+    native_req *req = ctx;
+    pixproto_buf b = {0};
+    uint8_t *buf = NULL;
+    long n;
+    if (req->type != PIXPROTO_T_WATCH)
+        return;
+    pixproto_put_str(&b, PIXPROTO_TAG_STATE, state);
+    if (why)
+        pixproto_put_str(&b, PIXPROTO_TAG_MESSAGE, why);
+    if (!b.err) {
+        n = pixproto_frame_encode(PIXPROTO_T_CAM_STATE, 0, req->id, b.data, b.len, &buf);
+        pixd__native_send(req->conn, n, buf);
+    }
+    pixproto_buf_free(&b);
+}
+
+static const pixd_sub_ops watch_ops = {
+    .frame = sub_frame, .ready = sub_ready, .gone = sub_gone, .state = sub_state};
 
 static void watch_cancel(native_req *req) {
     if (req->job)

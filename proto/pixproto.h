@@ -67,7 +67,8 @@ enum {
     X(FRAME, 0x33, "frame")       /* either way: F_MORE, SEQ.., SIZE; DATA follow */ \
     X(SNAP, 0x34, "snap")         /* c->s: NAME, WIDTH; one FRAME then END */  \
     X(PUSH, 0x35, "push")         /* c->s: NAME; then FRAME messages */        \
-    X(PUSHING, 0x36, "pushing")   /* s->c: the pushed camera exists */
+    X(PUSHING, 0x36, "pushing")   /* s->c: the pushed camera exists */         \
+    X(CAM_STATE, 0x37, "cam-state") /* s->c, on a WATCH id: STATE, MESSAGE */
 
 enum pixproto_type {
 #define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,

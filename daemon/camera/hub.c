@@ -436,6 +436,16 @@ void pixd_camera_set_state(pixd_camera *c, enum pixd_cam_state st, const char *w
         pixd_info("camera %s (%s) %s", c->name, c->source, names[st]);
     if (st == PIXD_CAM_OFFLINE)
         c->fps_milli = 0;
+    /* Watchers hear it from pixd, not from a silence they must interpret.
+     * Starting is not news: nobody has seen a frame yet. */
+    if (st == PIXD_CAM_STARTING)
+        return;
+    c->publishing++; /* no sweep while walking the list */
+    for (pixd_sub *s = c->subs; s; s = s->next)
+        if (s->ops && s->ops->state)
+            s->ops->state(s->ctx, names[st], st == PIXD_CAM_OFFLINE ? why : NULL);
+    c->publishing--;
+    sweep(c);
 }
 
 /* ---- removal ---- */

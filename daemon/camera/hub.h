@@ -101,6 +101,9 @@ typedef struct pixd_sub_ops {
     int (*ready)(void *ctx);
     /* The camera went away; the subscription is over (do not unsubscribe). */
     void (*gone)(void *ctx);
+    /* The camera went offline (why says how) or came back online; frames
+     * pause meanwhile, the subscription stays. May be NULL. */
+    void (*state)(void *ctx, const char *state, const char *why);
 } pixd_sub_ops;
 
 /* max_fps 0: the camera's rate; width 0: full size (else a smaller copy,

@@ -41,7 +41,7 @@ static void w_frame(void *ctx, pixd_frame *f) {
 }
 static int w_ready(void *ctx) { return 1; }
 static void w_gone(void *ctx) { ((watcher *)ctx)->gone = 1; }
-static const pixd_sub_ops watch_ops = {w_frame, w_ready, w_gone};
+static const pixd_sub_ops watch_ops = {w_frame, w_ready, w_gone, NULL};
 
 void subscribe(world *w, watcher *s, const char *name, unsigned fps) {
     memset(s, 0, sizeof *s);

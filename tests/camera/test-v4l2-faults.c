@@ -59,12 +59,14 @@ static void v4l2_unplug_offline_then_back(void **state) {
     assert_int_equal(r.dev.opens, opens);
     assert_int_equal(cam_state(&r), PIXD_CAM_OFFLINE);
     assert_int_equal(r.gone, 0); /* the subscriber stays through it */
+    assert_string_equal(r.states, "offline,"); /* and was told */
     r.dev.present = 1;
     assert_true(run_until(&r, is_streaming, 2000));
     fake_push(&r.dev, EV_FRAME, 0, jpg, len);
     want_frames = 2;
     assert_true(run_until(&r, got_frames, 2000));
     assert_int_equal(r.last->seq, 2);
+    assert_string_equal(r.states, "offline,online,");
     rig_close(&r);
     tjFree(jpg);
 }

@@ -259,7 +259,12 @@ static void sub_gone(void *ctx) {
     r->gone = 1;
     r->sub = NULL;
 }
-static const pixd_sub_ops sub_ops = {sub_frame, sub_ready, sub_gone};
+static void sub_state(void *ctx, const char *state, const char *why) {
+    rig *r = ctx;
+    size_t n = strlen(r->states);
+    snprintf(r->states + n, sizeof r->states - n, "%s,", state);
+}
+static const pixd_sub_ops sub_ops = {sub_frame, sub_ready, sub_gone, sub_state};
 
 void rig_init(rig *r, uint32_t fmt0, uint32_t fmt1) {
     memset(r, 0, sizeof *r);

@@ -75,6 +75,7 @@ typedef struct rig {
     pixd_sub *sub;
     unsigned frames;
     int gone;
+    char states[64]; /* what the subscriber was told: "offline,online," */
     pixd_frame *last;
     char err[256];
 } rig;

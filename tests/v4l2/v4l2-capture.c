@@ -81,7 +81,7 @@ static void on_frame(void *ctx, pixd_frame *f) {
 
 static int ready(void *ctx) { return 1; }
 static void gone(void *ctx) { ((cam *)ctx)->sub = NULL; }
-static const pixd_sub_ops ops = {on_frame, ready, gone};
+static const pixd_sub_ops ops = {on_frame, ready, gone, NULL};
 
 static const pixd_cam_info *info_of(cam *c) {
     static pixd_cam_info info[MAX_CAMS];
