@@ -4,7 +4,8 @@
 # /dev/video0 is vivid (YUYV); /dev/video10 is v4l2loopback fed JPEG frames
 # (by the VM's --mjpeg feeder, or by one started here when there is none).
 # First the V4L2 source and hub alone (v4l2-capture), then pixd over the
-# native protocol (test_vm_pixd.py). BUILD selects the build (build-test).
+# native protocol (test_vm_pixd.py). Broken and stalled MJPEG feeds are
+# run-mjpeg-faults.sh, in a VM of their own. BUILD selects the build (build-test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build-test}
@@ -13,7 +14,7 @@ export PIXD=${PIXD:-$BUILD/daemon/pixd}
 export FRAMES=${FRAMES:-/run/vm-job/frames} FEED_FPS=${FEED_FPS:-15}
 tmp=$(mktemp -d)
 feeder=""
-trap '[ -n "$feeder" ] && kill "$feeder"; rm -rf "$tmp"' EXIT
+trap '[ -n "$feeder" ] && kill "$feeder" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 say() { printf '== %s\n' "$*"; }
 
@@ -48,10 +49,17 @@ say "faults from vivid's controls, while capturing"
   ctl 2 percentage_of_dropped_buffers=0
   ctl 0 inject_vidioc_streamon_error=1
   ctl 0 inject_fatal_streaming_error=1
-  ctl 5 disconnect=1 ) &
+  ctl 5 disconnect=1
+  # The capture has seen the unplug (the second device error) before the
+  # clock for "frames again" starts.
+  for _ in $(seq 120); do
+    [ "$(grep -c 'offline: poll: device error' "$tmp/faults.txt")" -ge 2 ] && break; sleep 0.5
+  done
+  touch "$tmp/injected" ) &
 injector=$!
-# 24 s leaves the unplug (at ~11 s) room for back-off and reopen on a busy host.
-"$BUILD/tests/camera/v4l2-capture" --log-level debug --seconds 24 \
+# Until every fault is injected and frames flow again after the last (the
+# unplug); 120 s is a cap for a very busy host, not the expected time.
+"$BUILD/tests/camera/v4l2-capture" --log-level debug --seconds 120 --until "$tmp/injected" \
   cam=/dev/video0,width=640,height=360,fps=15 2>&1 | tee "$tmp/faults.txt" | grep -v '^t='
 wait "$injector"
 # Each fault handled: the bad buffer skipped, the stream error and the
@@ -64,4 +72,5 @@ grep -q '^cam .* state=online OK$' "$tmp/faults.txt"
 
 say "pixd over the native protocol"
 /usr/bin/python3 tests/v4l2/test_vm_pixd.py
+
 say "all V4L2 VM tests passed"

@@ -2,7 +2,7 @@
  * and frame hub, and say what came. Run inside ../shared/tools/v4l2-vm by
  * run-in-vm.sh.
  *
- *   v4l2-capture [--seconds N] [--pause] [--out DIR] [--log-level L] SPEC...
+ *   v4l2-capture [--seconds N] [--pause] [--until FILE] [--out DIR] [--log-level L] SPEC...
  *
  * SPEC is a --camera value (cam=/dev/video0,width=640,height=360,fps=15).
  * Every second it prints one line per camera; at the end
@@ -11,7 +11,10 @@
  * whose bytes differ from the one before). --pause unsubscribes for a
  * second in the middle and checks that no frame comes meanwhile (the
  * device stops streaming) and that frames come again after. --out writes
- * each camera's last frame to DIR/NAME.jpg. Exit 0 when every camera gave
+ * each camera's last frame to DIR/NAME.jpg. --until FILE ends the run (at
+ * the latest after --seconds) once FILE exists and every camera has given
+ * a frame since, online (faults injected meanwhile were recovered from),
+ * however slow the machine. Exit 0 when every camera gave
  * frames and none was bad. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+#include <unistd.h>
 
 #include "camera/hub.h"
 #include "camera/source.h"
@@ -34,6 +38,7 @@ typedef struct cam {
     uint64_t frames, bad, distinct, last_seq, last_hash, lat_us;
     uint64_t pause_mark, paused_frames; /* frames the hub got while nobody watched */
     uint64_t resumed_at;                /* frames when watched again */
+    uint64_t until_mark;                /* frames when the --until file appeared */
     uint32_t w, h;
     int seq_bad;
     pixd_frame *last;
@@ -44,7 +49,8 @@ static cam cams[MAX_CAMS];
 static size_t ncams;
 static unsigned seconds = 5, elapsed;
 static int pause_test;
-static const char *out_dir;
+static const char *out_dir, *until_file;
+static int until_seen, until_met;
 static uv_timer_t tick;
 
 static uint64_t fnv(const uint8_t *p, size_t n) {
@@ -126,7 +132,16 @@ static void on_tick(uv_timer_t *t) {
         }
     }
     fflush(stdout);
-    if (elapsed >= seconds)
+    if (until_file && !until_seen && access(until_file, F_OK) == 0) {
+        until_seen = 1;
+        for (size_t i = 0; i < ncams; i++)
+            cams[i].until_mark = cams[i].frames;
+    } else if (until_seen) {
+        until_met = 1;
+        for (size_t i = 0; i < ncams; i++)
+            until_met &= cams[i].frames > cams[i].until_mark && !strcmp(state_of(&cams[i]), "online");
+    }
+    if (elapsed >= seconds || until_met)
         uv_timer_stop(t);
 }
 
@@ -136,6 +151,7 @@ int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"seconds", required_argument, NULL, 's'}, {"pause", no_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},     {"log-level", required_argument, NULL, 'l'},
+        {"until", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0}};
     uv_loop_t loop;
     pixd_jobs jobs;
@@ -150,13 +166,15 @@ int main(int argc, char **argv) {
             pause_test = 1;
         else if (opt == 'o')
             out_dir = optarg;
+        else if (opt == 'u')
+            until_file = optarg;
         else if (opt == 'l' && pixd_log_parse_level(optarg) >= 0)
             pixd_log_set_level((enum pixd_log_level)pixd_log_parse_level(optarg));
         else
             return 2;
     }
     if (optind >= argc || argc - optind > MAX_CAMS || seconds < 1 || (pause_test && seconds < 6)) {
-        fprintf(stderr, "usage: v4l2-capture [--seconds N] [--pause] [--out DIR] SPEC...\n");
+        fprintf(stderr, "usage: v4l2-capture [--seconds N] [--pause] [--until FILE] [--out DIR] SPEC...\n");
         return 2;
     }
     uv_loop_init(&loop);
@@ -185,10 +203,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ncams; i++) {
         cam *c = &cams[i];
         int ok = c->frames > 0 && !c->bad && !c->seq_bad && !c->paused_frames &&
-                 (!pause_test || c->frames > c->resumed_at);
+                 (!pause_test || c->frames > c->resumed_at) && (!until_file || until_met);
         printf("%s frames=%" PRIu64 " fps=%.1f size=%ux%u bad=%" PRIu64 " distinct=%" PRIu64
                " seq=%s paused_frames=%" PRIu64 " state=%s %s\n", c->name, c->frames,
-               (double)c->frames / seconds, c->w, c->h, c->bad, c->distinct,
+               (double)c->frames / elapsed, c->w, c->h, c->bad, c->distinct,
                c->seq_bad ? "bad" : "ok", c->paused_frames, state_of(c), ok ? "OK" : "FAIL");
         fail |= !ok;
         if (out_dir && c->last) {
