@@ -67,13 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Legacy clients do not half-close: the input is sent, then the
      * connection stays open until pixd ends it or the rounds run out, so
      * replies (and the jobs behind them) really happen. */
-    for (int round = 0; round < 300 && !closed; round++) {
+    for (int round = 0, quiet = 0; round < 300 && !closed && quiet < 20; round++) {
         if (sent < size) {
             ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
             if (n > 0)
                 sent += (size_t)n;
         }
         uv_run(&loop, UV_RUN_NOWAIT);
+        /* Everything sent, nothing heard and no job running for a while:
+         * pixd waits for more input, which will not come. */
+        quiet = sent == size && !srv.jobs.running && !srv.jobs.waiting ? quiet + 1 : 0;
         for (;;) {
             ssize_t n = recv(fd, buf, sizeof buf, 0);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -82,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
             if (n < 0)
                 break;
+            quiet = 0;
         }
         if (!closed) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
