@@ -5,7 +5,8 @@
  * published as the camera "<prefix>-<id>" (,prefix=, default "feed"),
  * watchable like any other; it is removed when the client goes. Inflating,
  * decoding and JPEG-encoding run on the work queue, one frame per client
- * at a time (the socket waits meanwhile), and only while someone watches.
+ * at a time (the socket waits meanwhile); unwatched frames are inflated
+ * and their header checked, not decoded.
  * The protocol has no replies: a bad frame is logged and ends the
  * connection. See pixd-legacy(7), "LEGACY-CAMFEED". */
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "../camera/hub.h"
 #include "../image/image.h"
+#include "../imghdr.h"
 #include "../jobs.h"
 #include "../log.h"
 #include "../server.h"
@@ -43,6 +45,7 @@ typedef struct cf_job {
     pixd_resize_params p;
     pixd_resize_result res;
     uint64_t ts_us;
+    int decode;        /* someone watches: decode and encode, not just check */
     int err;
     char msg[200];
 } cf_job;
@@ -148,6 +151,22 @@ static int feed_open(pixd_conn *c, uint8_t id) {
 
 static void feed(pixd_conn *c, const uint8_t *d, size_t n);
 
+/* Unwatched frames are only checked (inflate, image header), so that a
+ * client hears the same refusals whether or not anyone watches. */
+static int check_header(cf_job *j, const uint8_t *img, size_t len) {
+    pixd_imghdr h;
+    if (pixd_imghdr_probe(img, len, &h) < 0 || (strcmp(h.type, "bmp") && strcmp(h.type, "jpeg")
+                                                 && strcmp(h.type, "png"))) {
+        snprintf(j->msg, sizeof j->msg, "inflated body is not a BMP, JPEG or PNG image");
+        return -ENOTSUP;
+    }
+    if (j->p.max_pixels && (uint64_t)h.width * h.height > j->p.max_pixels) {
+        snprintf(j->msg, sizeof j->msg, "image is %ux%u, over --max-pixels", h.width, h.height);
+        return -EFBIG;
+    }
+    return 0;
+}
+
 static void frame_work(pixd_job *pj) {
     cf_job *j = (cf_job *)pj;
     uint8_t *img = NULL;
@@ -156,10 +175,11 @@ static void frame_work(pixd_job *pj) {
     j->err = pixd_gunzip(j->in, j->in_len, INFLATED_MAX, &img, &len, j->msg, sizeof j->msg);
     free(j->in);
     j->in = NULL;
-    if (j->err == 0) {
+    if (j->err == 0)
+        j->err = check_header(j, img, len);
+    if (j->err == 0 && j->decode)
         j->err = pixd_image_resize(img, len, &j->p, &j->res, j->msg, sizeof j->msg);
-        free(img);
-    }
+    free(img);
 }
 
 static void frame_done(pixd_job *pj, int status) {
@@ -190,7 +210,10 @@ static void frame_done(pixd_job *pj, int status) {
         return;
     }
     f = s->feeds[j->id];
-    if (f && f->cam && j->res.len <= PIXD_FRAME_MAX && (fr = pixd_frame_new(j->res.len))) {
+    if (!j->decode) {
+        /* Checked only: nobody watched when it arrived. */
+    } else if (f && f->cam && j->res.len <= PIXD_FRAME_MAX &&
+               (fr = pixd_frame_new(j->res.len))) {
         memcpy(fr->data, j->res.data, j->res.len);
         fr->len = j->res.len;
         fr->width = j->res.out_width;
@@ -215,11 +238,6 @@ static void frame_complete(pixd_conn *c) {
     int r;
 
     s->stage = CF_HEAD;
-    /* Nobody watches: skip the work (sources do the same). */
-    if (!cam || !pixd_camera_wanted(cam)) {
-        pixd_inbuf_free(&s->body);
-        return;
-    }
     if (!(j = calloc(1, sizeof *j))) {
         fail(c, "out of memory");
         return;
@@ -227,6 +245,8 @@ static void frame_complete(pixd_conn *c) {
     j->conn = c;
     j->id = id;
     j->ts_us = pixd_now_us();
+    /* Nobody watches: only check the frame (sources skip encoding too). */
+    j->decode = cam && pixd_camera_wanted(cam);
     j->in_len = s->body.len;
     j->in = pixd_inbuf_take(&s->body);
     pixd_resize_params_default(&j->p); /* 0 x 0: the frame's own size */
@@ -237,7 +257,8 @@ static void frame_complete(pixd_conn *c) {
     if ((r = pixd_jobs_submit(&c->srv->jobs, &j->job)) < 0) {
         /* A camera drops frames it cannot encode in time; so does this. */
         cf_job_free(j);
-        pixd_camera_count_dropped(cam, 1);
+        if (cam)
+            pixd_camera_count_dropped(cam, 1);
         return;
     }
     s->job = j;
