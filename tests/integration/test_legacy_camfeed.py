@@ -238,6 +238,17 @@ class LegacyCamfeed(LegacyCase):
         self.wait_cam("feed-1", present=False, pixd=p)
         self.assert_native_ok(p)
 
+    def test_legacy_camfeed_shutdown_while_fed_and_watched(self):
+        f = Feeder(self, [gz_frame(1), gz_frame(2)])
+        self.wait_cam("feed-1")
+        watch = subprocess.Popen([*self.pixctl_cmd(), "watch", "feed-1"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (watch.kill(), watch.wait()))
+        wait_until(lambda: self.cams()["feed-1"]["subscribers"] == 1, 10, "a watcher")
+        self.assertEqual(self.pixd.stop(), 0)
+        self.assertTrue(f.c.closed())
+        watch.wait(10)
+
 
 if __name__ == "__main__":
     unittest.main()

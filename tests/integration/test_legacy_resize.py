@@ -156,6 +156,14 @@ class LegacyResize(LegacyCase):
         self.assertTrue(b.closed())
         self.assertEqual(b.buf, b"\0\0\0\0")
 
+    def test_legacy_resize_shutdown_mid_request(self):
+        c = self.client()
+        c.send(request(image_bytes("PNG"), 5, 5)[:20])
+        self.assert_native_ok()
+        self.assertEqual(self.pixd.stop(), 0)
+        self.assertTrue(c.closed())
+        self.assertEqual(c.buf, b"\0\0\0\0")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -156,6 +156,13 @@ class LegacySnapshot(LegacyCase):
         b = self.client(p)
         self.assert_error(b, "too many connections")
 
+    def test_legacy_snapshot_shutdown_while_waiting_for_go(self):
+        c = self.client()
+        c.send(b"OK")
+        self.assertTrue(FD.match(c.recv_line()))
+        self.assertEqual(self.pixd.stop(), 0)
+        self.assert_error(c, "shutting down")
+
 
 if __name__ == "__main__":
     unittest.main()
