@@ -48,7 +48,8 @@ typedef struct sn_state {
     size_t word_len;
     char camera[96];  /* "<camera>-<seq>": names the frame being served */
     pixd_sub *sub;
-    sn_job *job;      /* encoding (SN_JOB) or encoded, waiting for GO */
+    sn_job *job;      /* encoding, or encoded and waiting for GO */
+    int encoding;     /* job is on the work queue: its done() frees it */
     pixd_stash stash;
 } sn_state;
 
@@ -107,11 +108,18 @@ static void sn_job_free(void *ctx) {
 static void fail(pixd_conn *c, const char *msg) {
     sn_state *s = c->state;
     char line[256];
-    int n = snprintf(line, sizeof line, "ER,%s\n", msg);
+    int n = snprintf(line, sizeof line, "ER,%s", msg);
     pixd_notice("legacy-snapshot %s: %s", c->peer, msg);
+    /* One line, whatever the message holds. */
+    if ((size_t)n >= sizeof line - 1)
+        n = (int)sizeof line - 2;
+    for (int i = 0; i < n; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[n++] = '\n';
     if (s)
         s->stage = SN_DONE;
-    pixd_conn_write_copy(c, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    pixd_conn_write_copy(c, line, (size_t)n);
     pixd_conn_end(c);
 }
 
@@ -135,13 +143,16 @@ static void encode_done(pixd_job *pj, int status) {
 
     pixd_frame_unref(j->frame);
     j->frame = NULL;
+    if (c) {
+        s = c->state;
+        s->encoding = 0;
+    }
     if (!c || c->cstate != PIXD_CONN_OPEN) {
         if (c)
-            ((sn_state *)c->state)->job = NULL;
+            s->job = NULL;
         sn_job_free(j);
         return;
     }
-    s = c->state;
     if (status < 0 || j->err) {
         s->job = NULL;
         fail(c, status < 0 ? "pixd is shutting down" : j->msg);
@@ -192,6 +203,7 @@ static void sub_frame(void *ctx, pixd_frame *f) {
         return;
     }
     s->job = j;
+    s->encoding = 1;
     s->stage = SN_JOB;
 }
 
@@ -293,7 +305,7 @@ static void sn_close(pixd_conn *c) {
     if (s->sub)
         pixd_sub_unsubscribe(s->sub);
     s->sub = NULL;
-    if (s->job && s->stage == SN_JOB) {
+    if (s->job && s->encoding) {
         s->job->conn = NULL;
         pixd_jobs_cancel(s->job->job.q, &s->job->job);
     } else if (s->job) {
