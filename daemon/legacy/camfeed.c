@@ -46,6 +46,8 @@ typedef struct cf_job {
     pixd_resize_result res;
     uint64_t ts_us;
     int decode;        /* someone watches: decode and encode, not just check */
+    uint32_t width, height; /* from the image header */
+    char type[8];      /* "bmp", "jpeg", "png" */
     int err;
     char msg[200];
 } cf_job;
@@ -164,6 +166,9 @@ static int check_header(cf_job *j, const uint8_t *img, size_t len) {
         snprintf(j->msg, sizeof j->msg, "image is %ux%u, over --max-pixels", h.width, h.height);
         return -EFBIG;
     }
+    j->width = h.width;
+    j->height = h.height;
+    snprintf(j->type, sizeof j->type, "%s", h.type);
     return 0;
 }
 
@@ -210,6 +215,14 @@ static void frame_done(pixd_job *pj, int status) {
         return;
     }
     f = s->feeds[j->id];
+    if (f && f->cam) {
+        /* Listings show the camera's size and format before anyone watches. */
+        char fmt[8];
+        for (unsigned i = 0; i < sizeof fmt; i++)
+            fmt[i] = (char)(j->type[i] >= 'a' && j->type[i] <= 'z' ? j->type[i] - 32 : j->type[i]);
+        pixd_camera_set_format(f->cam, 0, 0, 0, j->width, j->height, 0, fmt);
+        pixd_camera_set_state(f->cam, PIXD_CAM_ONLINE, NULL);
+    }
     if (!j->decode) {
         /* Checked only: nobody watched when it arrived. */
     } else if (f && f->cam && j->res.len <= PIXD_FRAME_MAX &&
@@ -219,7 +232,6 @@ static void frame_done(pixd_job *pj, int status) {
         fr->width = j->res.out_width;
         fr->height = j->res.out_height;
         fr->ts_us = j->ts_us;
-        pixd_camera_set_state(f->cam, PIXD_CAM_ONLINE, NULL);
         pixd_camera_publish(f->cam, fr);
     } else if (f && f->cam) {
         pixd_camera_count_dropped(f->cam, 1);

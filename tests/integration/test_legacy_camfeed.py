@@ -89,6 +89,10 @@ class LegacyCamfeed(LegacyCase):
     def test_legacy_camfeed_frames_become_a_camera(self):
         Feeder(self, [gz_frame(3)])
         self.wait_cam("feed-3")
+        # Listed with its size before anyone watches.
+        wait_until(lambda: (self.cams()["feed-3"]["state"], self.cams()["feed-3"]["width"],
+                            self.cams()["feed-3"]["height"]) == ("online", 64, 48), 10,
+                   "feed-3 online at 64x48")
         self.assertEqual(self.snap("feed-3").size, (64, 48))
         # Over HTTP like any camera.
         h = http.client.HTTPConnection(*self.pixd.addr("http"), timeout=10)
