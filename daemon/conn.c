@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "listen.h"
 #include "log.h"
 #include "server.h"
 
@@ -38,6 +39,7 @@ static void handle_closed(uv_handle_t *h) {
     pixd_conn *c = h->data;
     if (--c->handles_open > 0)
         return;
+    pixd_listener_unref(c->listener);
     free(c->state);
     free(c);
 }
@@ -349,6 +351,8 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         free(c);
         return;
     }
+    c->listener = l;
+    pixd_listener_ref(l);
     c->io.handle.data = c;
     c->handles_open = 1;
     uv_timer_init(srv->loop, &c->timer);

@@ -44,6 +44,7 @@ struct pixd_conn {
     uv_timer_t timer;      /* idle timeout, then linger deadline */
     pixd_server *srv;
     const pixd_handler *handler;
+    pixd_listener *listener; /* accepted here; held until the conn is freed */
     void *state;           /* handler's, handler->state_size bytes */
     uint64_t id;           /* for logs */
     char peer[64];         /* "1.2.3.4:5678", "[::1]:80" or "unix" */

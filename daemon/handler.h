@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "params.h"
+
 typedef struct pixd_conn pixd_conn;
 
 /* Why the connection layer asks a handler to say goodbye. */
@@ -39,12 +41,20 @@ typedef struct pixd_handler {
     /* The connection is going away: release state. Called once, for every
      * connection that open() accepted; no writes are possible any more. */
     void (*close)(pixd_conn *c);
+    /* Check the listener's ",KEY=VALUE" parameters (see params.h) when
+     * --listen is parsed: 0, or -EINVAL with a message for the user in
+     * err. NULL: the handler takes none. A connection reads them from
+     * c->listener->params. */
+    int (*check_params)(const pixd_params *p, char *err, size_t errlen);
 } pixd_handler;
 
 /* The table, indexed by enum pixd_handler_id; rows in handlers.c. */
 enum pixd_handler_id {
     PIXD_H_NATIVE,
     PIXD_H_HTTP,
+    PIXD_H_LEGACY_RESIZE,
+    PIXD_H_LEGACY_SNAPSHOT,
+    PIXD_H_LEGACY_CAMFEED,
     PIXD_H_COUNT_
 };
 

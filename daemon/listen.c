@@ -27,7 +27,18 @@ static void listener_closed(uv_handle_t *h) {
     pixd_listener *l = h->data;
     if (l->unlink_path[0])
         unlink(l->unlink_path);
-    free(l);
+    l->closed = 1;
+    if (l->refs == 0)
+        free(l);
+}
+
+void pixd_listener_ref(pixd_listener *l) {
+    l->refs++;
+}
+
+void pixd_listener_unref(pixd_listener *l) {
+    if (l && --l->refs == 0 && l->closed)
+        free(l);
 }
 
 static pixd_listener *listener_new(pixd_server *srv, const pixd_handler *h) {
@@ -175,6 +186,7 @@ int pixd_listen_spec_open(pixd_server *srv, const pixd_listen_spec *spec) {
     const pixd_handler *h = pixd_handler_find(spec->handler);
     char err[200], text[340];
     pixd_addr a;
+    int r;
 
     if (!h) {
         pixd_err("no handler named \"%s\"", spec->handler);
@@ -185,8 +197,15 @@ int pixd_listen_spec_open(pixd_server *srv, const pixd_listen_spec *spec) {
         return -EINVAL;
     }
     snprintf(text, sizeof text, "%s", spec->addr);
-    return a.kind == PIXD_ADDR_UNIX ? open_unix(srv, h, &a)
-                                    : open_tcp(srv, h, &a, text);
+    r = a.kind == PIXD_ADDR_UNIX ? open_unix(srv, h, &a) : open_tcp(srv, h, &a, text);
+    if (r == 0) {
+        /* The listener just linked is the last in the list. */
+        pixd_listener *l = srv->listeners;
+        while (l->next)
+            l = l->next;
+        l->params = spec->params;
+    }
+    return r;
 }
 
 int pixd_listen_fd_open(pixd_server *srv, const pixd_handler *h, int fd) {

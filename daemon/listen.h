@@ -12,6 +12,9 @@
 int pixd_listen_spec_open(pixd_server *srv, const pixd_listen_spec *spec);
 /* Adopt an already-listening socket fd (systemd socket activation). */
 int pixd_listen_fd_open(pixd_server *srv, const pixd_handler *h, int fd);
+/* A connection holds its listener; the last release frees a closed one. */
+void pixd_listener_ref(pixd_listener *l);
+void pixd_listener_unref(pixd_listener *l);
 /* Close every listener (their handles free themselves). */
 void pixd_listen_close_all(pixd_server *srv);
 

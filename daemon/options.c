@@ -49,7 +49,8 @@ typedef struct optdef {
  * config file read it, and tests hold man/pixd.8 to it. */
 static const optdef optdefs[] = {
     {"listen", O_LISTEN, required_argument, F_REPEAT, "PROTO=ADDR",
-     "listen for PROTO (native, http) on ADDR: HOST:PORT, [V6]:PORT or unix:PATH; "
+     "listen for PROTO (native, http, legacy-*) on ADDR: HOST:PORT, [V6]:PORT or unix:PATH, "
+     "then the handler's ,KEY=VALUE parameters; "
      "repeatable (default: native=127.0.0.1:7070 and http=127.0.0.1:7080)"},
     {"max-connections", O_MAX_CONNECTIONS, required_argument, 0, "N",
      "most connections open at once, all listeners (default 4096)"},
@@ -218,6 +219,20 @@ static int set_listen(pixd_options *o, const char *v, char *err, size_t errlen) 
         return -EINVAL;
     }
     strcpy(sp->addr, eq + 1);
+    /* ADDR[,KEY=VALUE...]: the handler checks its own keys (params.h). */
+    {
+        const pixd_handler *h = pixd_handler_find(sp->handler);
+        size_t at = pixd_params_split(sp->addr);
+        int has = sp->addr[at] != '\0';
+        if (pixd_params_parse(has ? sp->addr + at + 1 : "", &sp->params, why, sizeof why) < 0 ||
+            (h->check_params ? h->check_params(&sp->params, why, sizeof why)
+                             : pixd_params_check_known(&sp->params, NULL, h->name, why,
+                                                       sizeof why)) < 0) {
+            snprintf(err, errlen, "--listen %s: %s", v, why);
+            return -EINVAL;
+        }
+        sp->addr[at] = '\0';
+    }
     if (pixd_addr_parse(sp->addr, &a, why, sizeof why) < 0) {
         snprintf(err, errlen, "--listen %s: %s", v, why);
         return -EINVAL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "camera/source.h"
+#include "params.h"
 
 #define PIXD_MAX_LISTENS 32
 #define PIXD_MAX_CAMERAS 16
@@ -14,6 +15,7 @@
 typedef struct pixd_listen_spec {
     char handler[32];
     char addr[300];
+    pixd_params params; /* ",KEY=VALUE" after ADDR, checked by the handler */
 } pixd_listen_spec;
 
 typedef struct pixd_options {

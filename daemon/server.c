@@ -189,7 +189,7 @@ static int open_listeners(pixd_server *srv) {
         return 0;
     for (int i = 0; i < PIXD_H_COUNT_; i++) {
         const pixd_handler *h = pixd_handlers[i];
-        pixd_listen_spec spec;
+        pixd_listen_spec spec = {0};
         if (!h || !h->default_listen)
             continue;
         snprintf(spec.handler, sizeof spec.handler, "%s", h->name);

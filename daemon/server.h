@@ -25,6 +25,11 @@ struct pixd_listener {
     const pixd_handler *handler;
     char addr[160];        /* as bound: "127.0.0.1:7070" or "unix:/path" */
     char unlink_path[110]; /* unix socket file we created, removed at exit */
+    pixd_params params;    /* from --listen NAME=ADDR,KEY=VALUE... */
+    /* Connections keep their listener (and its params) alive: the memory
+     * goes when the handle has closed and the last connection has gone. */
+    unsigned refs;
+    int closed;
     pixd_listener *next;
 };
 

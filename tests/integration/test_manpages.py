@@ -42,7 +42,7 @@ class ManPages(unittest.TestCase):
         self.check(PIXCTL, "pixctl.1")
 
     def test_manpages_render_cleanly(self):
-        for page in ("pixd.8", "pixctl.1", "pixd-protocol.7"):
+        for page in ("pixd.8", "pixctl.1", "pixd-protocol.7", "pixd-legacy.7"):
             r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(SRCDIR, "man", page)],
                                capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, r.stderr)

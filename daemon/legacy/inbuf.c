@@ -1,0 +1,72 @@
+#include "inbuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIRST_MAX (1u << 20)
+
+int pixd_inbuf_begin(pixd_inbuf *b, size_t want) {
+    pixd_inbuf_free(b);
+    b->cap = want < FIRST_MAX ? want : FIRST_MAX;
+    b->want = want;
+    b->data = malloc(b->cap ? b->cap : 1);
+    return b->data ? 0 : -ENOMEM;
+}
+
+int pixd_inbuf_feed(pixd_inbuf *b, const uint8_t *d, size_t n, size_t *used) {
+    size_t take = b->want - b->len < n ? b->want - b->len : n;
+    *used = 0;
+    if (b->len + take > b->cap) {
+        size_t cap = b->cap * 2 > b->len + take ? b->cap * 2 : b->len + take;
+        uint8_t *p;
+        if (cap > b->want)
+            cap = b->want;
+        if (!(p = realloc(b->data, cap)))
+            return -ENOMEM;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, d, take);
+    b->len += take;
+    *used = take;
+    return 0;
+}
+
+int pixd_inbuf_full(const pixd_inbuf *b) { return b->data && b->len == b->want; }
+
+uint8_t *pixd_inbuf_take(pixd_inbuf *b) {
+    uint8_t *d = b->data;
+    memset(b, 0, sizeof *b);
+    return d;
+}
+
+void pixd_inbuf_free(pixd_inbuf *b) {
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+int pixd_stash_add(pixd_stash *s, const uint8_t *d, size_t n) {
+    uint8_t *p;
+    if (!n)
+        return 0;
+    if (!(p = realloc(s->data, s->len + n)))
+        return -ENOMEM;
+    memcpy(p + s->len, d, n);
+    s->data = p;
+    s->len += n;
+    return 0;
+}
+
+pixd_stash pixd_stash_take(pixd_stash *s) {
+    pixd_stash out = *s;
+    s->data = NULL;
+    s->len = 0;
+    return out;
+}
+
+void pixd_stash_free(pixd_stash *s) {
+    free(s->data);
+    s->data = NULL;
+    s->len = 0;
+}

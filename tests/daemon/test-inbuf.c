@@ -1,0 +1,96 @@
+/* legacy/inbuf.c: bodies of an announced (untrusted) size, and bytes put
+ * aside while a request is served. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "legacy/inbuf.h"
+
+static void inbuf_first_allocation_is_capped(void **state) {
+    pixd_inbuf b = {0};
+    /* 4 GiB announced: nothing like that is allocated before bytes come. */
+    assert_int_equal(pixd_inbuf_begin(&b, 0xFFFFFFFFu), 0);
+    assert_true(b.cap <= (1u << 20));
+    pixd_inbuf_free(&b);
+    assert_int_equal(pixd_inbuf_begin(&b, 10), 0);
+    assert_int_equal(b.cap, 10);
+    pixd_inbuf_free(&b);
+}
+
+static void inbuf_takes_no_more_than_wanted(void **state) {
+    pixd_inbuf b = {0};
+    uint8_t data[100];
+    size_t used;
+    memset(data, 7, sizeof data);
+    assert_int_equal(pixd_inbuf_begin(&b, 30), 0);
+    assert_int_equal(pixd_inbuf_feed(&b, data, 20, &used), 0);
+    assert_int_equal(used, 20);
+    assert_false(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_feed(&b, data, 100, &used), 0);
+    assert_int_equal(used, 10); /* the rest is the next message's */
+    assert_true(pixd_inbuf_full(&b));
+    pixd_inbuf_free(&b);
+}
+
+static void inbuf_grows_by_doubling_to_want(void **state) {
+    pixd_inbuf b = {0};
+    size_t want = (3u << 20) + 5, used, fed = 0, caps = 0, last = 0;
+    uint8_t *chunk = calloc(1, 65536), *d;
+    assert_int_equal(pixd_inbuf_begin(&b, want), 0);
+    while (!pixd_inbuf_full(&b)) {
+        assert_int_equal(pixd_inbuf_feed(&b, chunk, 65536, &used), 0);
+        fed += used;
+        if (b.cap != last) {
+            caps++;
+            last = b.cap;
+        }
+        assert_true(b.cap <= want);
+    }
+    assert_int_equal(fed, want);
+    assert_true(caps <= 4); /* 1 MiB, 2 MiB, want */
+    d = pixd_inbuf_take(&b);
+    assert_non_null(d);
+    assert_null(b.data);
+    free(d);
+    free(chunk);
+}
+
+static void stash_keeps_bytes_in_order(void **state) {
+    pixd_stash s = {0}, t;
+    assert_int_equal(pixd_stash_add(&s, (const uint8_t *)"ab", 2), 0);
+    assert_int_equal(pixd_stash_add(&s, (const uint8_t *)"", 0), 0);
+    assert_int_equal(pixd_stash_add(&s, (const uint8_t *)"cde", 3), 0);
+    t = pixd_stash_take(&s);
+    assert_int_equal(t.len, 5);
+    assert_memory_equal(t.data, "abcde", 5);
+    assert_null(s.data);
+    assert_int_equal(s.len, 0);
+    free(t.data);
+    pixd_stash_free(&s);
+}
+
+static void be32_round_trip(void **state) {
+    uint8_t p[4];
+    pixd_put_be32(p, 0x01020304u);
+    assert_memory_equal(p, "\x01\x02\x03\x04", 4);
+    assert_int_equal(pixd_be32(p), 0x01020304u);
+    pixd_put_be32(p, 0xFFFFFFFFu);
+    assert_int_equal(pixd_be32(p), 0xFFFFFFFFu);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(inbuf_first_allocation_is_capped),
+        cmocka_unit_test(inbuf_takes_no_more_than_wanted),
+        cmocka_unit_test(inbuf_grows_by_doubling_to_want),
+        cmocka_unit_test(stash_keeps_bytes_in_order),
+        cmocka_unit_test(be32_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
