@@ -80,7 +80,7 @@ static int option(pixd_model_spec *s, const char **pp, unsigned *seen, char *err
         return bad(err, errlen, s->name, "the value of %s is too long", key);
     memcpy(val, p, vl);
     val[vl] = '\0';
-    *pp = comma ? comma + 1 : p + vl;
+    *pp = p + vl; /* at the comma before the next option, or the end */
 
     if (!strcmp(key, "labels")) bit = SEEN_LABELS;
     else if (!strcmp(key, "size")) bit = SEEN_SIZE;
