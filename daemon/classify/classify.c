@@ -3,6 +3,7 @@
 #include "classify.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,21 +205,27 @@ void pixd_model_describe(const pixd_model *m, pixd_model_info *info) {
 
 /* ---- jobs ---- */
 
-/* The k best of n scores, best first (k is small: selection). */
+/* NaN ranks below everything, so that a broken output cannot win. */
+static int better(float a, float b) {
+    return !isnan(a) && (isnan(b) || a > b);
+}
+
+/* The k best of n scores, best first: insertion into a sorted list of at
+ * most k, O(n k) at worst. */
 static size_t pick_top(const pixd_model *m, const float *s, unsigned k, pixd_class_score *top) {
     size_t n = m->labels.n, got = 0;
-    for (; got < k && got < n; got++) {
-        long best = -1;
-        for (size_t i = 0; i < n; i++) {
-            int taken = 0;
-            for (size_t t = 0; t < got && !taken; t++)
-                taken = top[t].index == i;
-            if (!taken && (best < 0 || s[i] > s[best]))
-                best = (long)i;
-        }
-        top[got].index = (uint32_t)best;
-        top[got].score = s[best];
-        top[got].label = m->labels.names[best];
+    for (size_t i = 0; i < n; i++) {
+        size_t at = got;
+        if (got == k && !better(s[i], top[k - 1].score))
+            continue;
+        while (at > 0 && better(s[i], top[at - 1].score))
+            at--;
+        if (got < k)
+            got++;
+        memmove(&top[at + 1], &top[at], (got - 1 - at) * sizeof *top);
+        top[at].index = (uint32_t)i;
+        top[at].score = s[i];
+        top[at].label = m->labels.names[i];
     }
     return got;
 }

@@ -59,8 +59,10 @@ class Classify(PixdTestCase):
     def setUp(self):
         self.files = ModelFiles(self)
         spec = f"rb={self.files.onnx},labels={self.files.labels},size=32x32,positive=red"
+        five = self.files.path("five.onnx")
+        redblue_model.write(five, outputs=5)
         self.pixd = self.start("--model", spec, "--model", f"plain={self.files.onnx}",
-                               listen=self.pixd_listen)
+                               "--model", f"five={five}", listen=self.pixd_listen)
         self.red = self.files.write("red.jpg", picture(RED))
         self.blue = self.files.write("blue.png", picture(BLUE, (300, 200), "PNG"))
 
@@ -87,7 +89,8 @@ class Classify(PixdTestCase):
         models = json.loads(self.ok("--json", "models"))
         self.assertEqual(models, [
             {"name": "rb", "width": 32, "height": 32, "labels": 2, "positive": "red"},
-            {"name": "plain", "width": 224, "height": 224, "labels": 2, "positive": None}])
+            {"name": "plain", "width": 224, "height": 224, "labels": 2, "positive": None},
+            {"name": "five", "width": 224, "height": 224, "labels": 5, "positive": None}])
         host, port = self.pixd.addr("http")
         c = http.client.HTTPConnection(host, port, timeout=10)
         self.addCleanup(c.close)
@@ -118,6 +121,19 @@ class Classify(PixdTestCase):
         got = json.loads(self.ok("--json", "classify", "-m", "plain", self.blue))
         self.assertEqual([c["label"] for c in got["top"]], ["1", "0"])
         self.assertNotIn("positive", got)
+
+    def test_classify_top_k_best_first(self):
+        # Classes 2..4 score alike, below both colours: ties keep their order.
+        got = json.loads(self.ok("--json", "classify", "-m", "five", "--top", "3", self.red))
+        self.assertEqual([c["label"] for c in got["top"]], ["0", "2", "3"])
+        scores = [c["score"] for c in got["top"]]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        got = json.loads(self.ok("--json", "classify", "-m", "five", "--top", "100", self.blue))
+        self.assertEqual([c["label"] for c in got["top"]], ["1", "2", "3", "4", "0"])
+        self.assertAlmostEqual(sum(c["score"] for c in got["top"]), 1.0, places=4)
+        r = self.pixctl("classify", "-m", "five", "--top", "101", self.red)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--top", r.stderr)
 
     def test_classify_stored_image(self):
         self.ok("put", self.blue, "--name", "sky")
