@@ -15,6 +15,8 @@ extern const Command resize_command;
 // Defined in cmd_cams.cpp, cmd_snap.cpp, cmd_watch.cpp, cmd_push.cpp and
 // cmd_view.cpp (likewise).
 extern const Command cams_command, snap_command, watch_command, push_command, view_command;
+// Defined in cmd_models.cpp and cmd_classify.cpp (likewise).
+extern const Command models_command, classify_command;
 
 namespace {
 
@@ -34,6 +36,8 @@ const Command *const command_table[] = {
     &watch_command,
     &push_command,
     &view_command,
+    &models_command,
+    &classify_command,
 };
 
 std::string command_hint(const Command &c) { return std::string("pixctl ") + c.name + " --help"; }

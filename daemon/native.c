@@ -157,6 +157,8 @@ static const native_cmd commands[256] = {
     [PIXPROTO_T_SNAP] = {pixd__native_snap, "snap"},
     [PIXPROTO_T_PUSH] = {pixd__native_push, "push"},
     [PIXPROTO_T_FRAME] = {pixd__native_push_frame, "frame"},
+    [PIXPROTO_T_MODELS] = {pixd__native_models, "models"},
+    [PIXPROTO_T_CLASSIFY] = {pixd__native_classify, "classify"},
 };
 
 static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {

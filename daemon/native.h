@@ -67,4 +67,10 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
 int pixd__native_resize_data(native_req *req, const pixproto_frame *f);
 int pixd__native_resize_end(native_req *req, const pixproto_frame *f);
 
+/* native_classify.c */
+int pixd__native_models(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *f);
+int pixd__native_classify_data(native_req *req, const pixproto_frame *f);
+int pixd__native_classify_end(native_req *req, const pixproto_frame *f);
+
 #endif

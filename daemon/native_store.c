@@ -144,6 +144,8 @@ int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         return pixd__native_resize_data(req, f);
     else if (req && req->type == PIXPROTO_T_PUSH)
         return pixd__native_push_data(req, f);
+    else if (req && req->type == PIXPROTO_T_CLASSIFY)
+        return pixd__native_classify_data(req, f);
     return 0;
 }
 
@@ -155,6 +157,8 @@ int pixd__native_end(pixd_conn *c, native_state *st, const pixproto_frame *f) {
 
     if (req && req->type == PIXPROTO_T_RESIZE)
         return pixd__native_resize_end(req, f);
+    if (req && req->type == PIXPROTO_T_CLASSIFY)
+        return pixd__native_classify_end(req, f);
     if (!req || !req->up)
         return 0;
     pixproto_reader_init(&r, f->body, f->len);

@@ -30,6 +30,7 @@ enum opt_id {
     O_WORKERS,
     O_MAX_PIXELS,
     O_JPEG_QUALITY,
+    O_MODEL,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -74,6 +75,11 @@ static const optdef optdefs[] = {
      "refuse images with more pixels, e.g. 50M (default 50000000)"},
     {"jpeg-quality", O_JPEG_QUALITY, required_argument, 0, "N",
      "JPEG quality of job output when a request gives none (default 85)"},
+    {"model", O_MODEL, required_argument, F_REPEAT,
+     "NAME=PATH[,OPT=VAL...]",
+     "an ONNX classifier loaded at start; options labels=FILE, size=WxH (default 224x224), "
+     "mean=R,G,B (default 0,0,0), scale=S (default 1/255), rgb=0|1 (default 1), "
+     "positive=LABEL; repeatable (up to 8)"},
     {"verify-images", O_VERIFY_IMAGES, no_argument, 0, NULL,
      "refuse uploads that are not images (checked from their header)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
@@ -312,6 +318,20 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             return r;
         o->n_cameras++;
         return 0;
+    case O_MODEL:
+        if (o->n_models == PIXD_MAX_MODELS) {
+            snprintf(err, errlen, "--model: at most %d models", PIXD_MAX_MODELS);
+            return -E2BIG;
+        }
+        if ((r = pixd_model_spec_parse(v, &o->models[o->n_models], err, errlen)) < 0)
+            return r;
+        for (size_t i = 0; i < o->n_models; i++)
+            if (!strcmp(o->models[i].name, o->models[o->n_models].name)) {
+                snprintf(err, errlen, "--model: the name \"%s\" is used twice", o->models[i].name);
+                return -EINVAL;
+            }
+        o->n_models++;
+        return 0;
     case O_WORKERS:
     case O_JPEG_QUALITY:
         if (parse_uint(v, d->id == O_WORKERS ? 256 : 100, &n) < 0 || n == 0) {
@@ -427,7 +447,7 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
     struct option longopts[N_OPTDEFS + 1];
     const char *config = NULL;
     pixd_options cli;
-    int c, r, cli_listens = 0, cli_cameras = 0;
+    int c, r, cli_listens = 0, cli_cameras = 0, cli_models = 0;
 
     memset(longopts, 0, sizeof longopts);
     for (size_t i = 0; i < N_OPTDEFS; i++) {
@@ -478,6 +498,8 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
             cli.n_listens = 0;
         if (d->id == O_CAMERA && !cli_cameras++)
             cli.n_cameras = 0;
+        if (d->id == O_MODEL && !cli_models++)
+            cli.n_models = 0;
         if ((r = set_def(&cli, d, optarg ? optarg : "", err, errlen)) < 0)
             return r;
     }

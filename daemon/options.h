@@ -8,6 +8,7 @@
 
 #include "camera/source.h"
 #include "params.h"
+#include "classify/model_spec.h"
 
 #define PIXD_MAX_LISTENS 32
 #define PIXD_MAX_CAMERAS 16
@@ -35,6 +36,8 @@ typedef struct pixd_options {
     unsigned jpeg_quality;      /* default output quality */
     pixd_camera_spec cameras[PIXD_MAX_CAMERAS];
     size_t n_cameras;           /* 0: every /dev/video* capture device, else "test" */
+    pixd_model_spec models[PIXD_MAX_MODELS]; /* --model: classifiers loaded at start */
+    size_t n_models;
 } pixd_options;
 
 void pixd_options_defaults(pixd_options *o);

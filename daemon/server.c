@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "camera/source.h"
+#include "classify/classify.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -234,6 +235,16 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         pixd_err("cannot handle signals: %s", uv_strerror(r));
         return r;
     }
+    if (opt->n_models) {
+        char err[1024];
+        if ((r = pixd_classify_open(&srv->classify, opt->models, opt->n_models, &srv->jobs,
+                                    opt->max_pixels, err, sizeof err)) < 0) {
+            pixd_err("%s", err);
+            return r;
+        }
+        for (size_t i = 0; i < opt->n_models; i++)
+            pixd_info("model %s: %s", opt->models[i].name, opt->models[i].path);
+    }
     if ((r = open_cameras(srv)) < 0)
         return r;
     if ((r = open_listeners(srv)) < 0)
@@ -267,4 +278,6 @@ void pixd_server_free(pixd_server *srv) {
     srv->store = NULL;
     pixd_hub_free(srv->hub);
     srv->hub = NULL;
+    pixd_classify_free(srv->classify);
+    srv->classify = NULL;
 }

@@ -45,6 +45,7 @@ struct pixd_server {
     pixd_store *store;
     pixd_jobs jobs;
     pixd_hub *hub;
+    struct pixd_classifier *classify; /* --model; NULL without */
     struct pixd_timelapse *timelapse[PIXD_MAX_CAMERAS];
     uint64_t start_hr;                /* uv_hrtime() at start */
     int stopping;

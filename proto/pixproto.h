@@ -68,7 +68,11 @@ enum {
     X(SNAP, 0x34, "snap")         /* c->s: NAME, WIDTH; one FRAME then END */  \
     X(PUSH, 0x35, "push")         /* c->s: NAME; then FRAME messages */        \
     X(PUSHING, 0x36, "pushing")   /* s->c: the pushed camera exists */         \
-    X(CAM_STATE, 0x37, "cam-state") /* s->c, on a WATCH id: STATE, MESSAGE */
+    X(CAM_STATE, 0x37, "cam-state") /* s->c, on a WATCH id: STATE, MESSAGE */ \
+    X(MODELS, 0x40, "models")     /* c->s: empty */                            \
+    X(MODELS_REPLY, 0x41, "models-reply") /* s->c: repeated MODEL_INFO */      \
+    X(CLASSIFY, 0x42, "classify") /* c->s: MODEL, TOP; F_MORE + DATA + END unless SOURCE/CAMERA */ \
+    X(CLASSIFIED, 0x43, "classified") /* s->c: repeated CLASS, timings */
 
 enum pixproto_type {
 #define PIXPROTO_TYPE_ENUM(name, code, str) PIXPROTO_T_##name = code,
@@ -236,7 +240,21 @@ enum pixproto_tag {
     PIXPROTO_TAG_BROKEN = 70,     /* u64: frames the source found bad and skipped */
     PIXPROTO_TAG_ASKED_WIDTH = 71,/* u64: the size and rate pixd asked of the driver; */
     PIXPROTO_TAG_ASKED_HEIGHT = 72,/*     WIDTH and HEIGHT are what it got */
-    PIXPROTO_TAG_ASKED_FPS = 73   /* u64 */
+    PIXPROTO_TAG_ASKED_FPS = 73,  /* u64 */
+    /* Classification (MODELS, CLASSIFY); CLASSIFY also takes SIZE (31),
+     * SOURCE (46) and CAMERA (60, a camera's name as str); CLASSIFIED
+     * also carries IN_BYTES, IN_WIDTH, IN_HEIGHT, IN_TYPE, QUEUE_US. */
+    PIXPROTO_TAG_MODEL_INFO = 90, /* bytes: one model's NAME, WIDTH, HEIGHT, LABELS, POSITIVE */
+    PIXPROTO_TAG_MODEL = 91,      /* str: a --model name */
+    PIXPROTO_TAG_LABELS = 92,     /* u64: the model's label count */
+    PIXPROTO_TAG_TOP = 93,        /* u64 1..100: CLASSIFY: how many classes (default 5) */
+    PIXPROTO_TAG_CLASS = 94,      /* bytes: LABEL, SCORE; repeated, best first */
+    PIXPROTO_TAG_LABEL = 95,      /* str */
+    PIXPROTO_TAG_SCORE = 96,      /* str: the network's output, decimal ("0.9731") */
+    PIXPROTO_TAG_POSITIVE = 97,   /* MODELS_REPLY: str, the positive label;
+                                     CLASSIFIED: u64 1 if it won, else 0 */
+    PIXPROTO_TAG_PREPROCESS_US = 98, /* u64: decode, resize and normalise */
+    PIXPROTO_TAG_INFERENCE_US = 99   /* u64: the network's forward pass */
 };
 
 /* A growable output buffer for fields. Zero-initialise, append, take the

@@ -12,6 +12,8 @@ static const pixd_http_route *const table[] = {
     &pixd_route_images,
     &pixd_route_image,
     &pixd_route_resize,
+    &pixd_route_models,
+    &pixd_route_classify,
     &pixd_route_cameras,
     &pixd_route_snapshot,
     &pixd_route_stream,

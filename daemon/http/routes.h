@@ -12,6 +12,9 @@ extern const pixd_http_route pixd_route_images;     /* GET /api/v1/images */
 extern const pixd_http_route pixd_route_image;      /* GET HEAD PUT DELETE /api/v1/images/NAME */
 /* routes_resize.c */
 extern const pixd_http_route pixd_route_resize;     /* POST /api/v1/resize */
+/* routes_classify.c */
+extern const pixd_http_route pixd_route_models;     /* GET /api/v1/models */
+extern const pixd_http_route pixd_route_classify;   /* POST /api/v1/classify */
 /* routes_metrics.c */
 extern const pixd_http_route pixd_route_metrics;    /* GET /metrics */
 /* routes_cameras.c */

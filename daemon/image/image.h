@@ -96,6 +96,27 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
  * (they are kept between jobs to avoid page faults on every image). */
 void pixd_image_thread_release(void);
 
+/* ---- decoding for analysis (classification) ---- */
+
+/* Decoded pixels: 1 (gray), 3 (BGR) or 4 (BGRA) channels, in the calling
+ * thread's scratch buffers, valid until its next call into this library. */
+typedef struct pixd_image_pixels {
+    const uint8_t *data;
+    uint32_t width, height;
+    size_t stride;
+    int channels;
+    uint32_t in_width, in_height; /* as stored, before orientation */
+    char in_type[8];              /* "jpeg", "png", ... */
+} pixd_image_pixels;
+
+/* Decode the n bytes at in (the caller's, only read) upright (EXIF
+ * orientation applied), JPEG at the smallest DCT scale that keeps at least
+ * min_w x min_h of the upright image. Inputs over max_pixels (0: no limit)
+ * are refused from their header. Returns 0 or a negative errno with err
+ * set, as pixd_image_resize. */
+int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_h,
+                      uint64_t max_pixels, pixd_image_pixels *out, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
