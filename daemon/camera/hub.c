@@ -427,6 +427,7 @@ void pixd_camera_publish(pixd_camera *c, pixd_frame *f) {
 
 void pixd_camera_set_state(pixd_camera *c, enum pixd_cam_state st, const char *why) {
     static const char *const names[] = {"starting", "online", "offline"};
+    enum pixd_cam_state was = c->state;
     if (c->state == st)
         return;
     c->state = st;
@@ -436,9 +437,9 @@ void pixd_camera_set_state(pixd_camera *c, enum pixd_cam_state st, const char *w
         pixd_info("camera %s (%s) %s", c->name, c->source, names[st]);
     if (st == PIXD_CAM_OFFLINE)
         c->fps_milli = 0;
-    /* Watchers hear it from pixd, not from a silence they must interpret.
-     * Starting is not news: nobody has seen a frame yet. */
-    if (st == PIXD_CAM_STARTING)
+    /* Watchers hear it from pixd, not from a silence they must interpret:
+     * offline, and online again after it. A first start is not news. */
+    if (st == PIXD_CAM_STARTING || (st == PIXD_CAM_ONLINE && was != PIXD_CAM_OFFLINE))
         return;
     c->publishing++; /* no sweep while walking the list */
     for (pixd_sub *s = c->subs; s; s = s->next)

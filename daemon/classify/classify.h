@@ -3,8 +3,8 @@
  *
  * The models are loaded at start through the pixd-classify module (OpenCV
  * dnn, dlopen'ed only when --model is given); each job runs on the capped
- * job queue (jobs.c) beside resize jobs; each worker thread builds its own
- * network per model on first use. For every handler: native_classify.c,
+ * job queue (jobs.c) beside resize jobs; a job borrows a network from its
+ * model's pool (never more than ran at once). For every handler: native_classify.c,
  * http/routes_classify.c and the legacy predict protocol. Loop thread only,
  * except where it says otherwise. */
 #ifndef PIXD_CLASSIFY_H

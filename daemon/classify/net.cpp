@@ -1,8 +1,10 @@
 // pixd-classify.so: ONNX classifiers through OpenCV dnn, which the daemon
 // loads with dlopen only when --model is given (net_load.c). A cv::dnn::Net
-// is not safe to share across threads, so each worker thread builds its own
-// from the model's bytes, on first use. Exceptions stop at this boundary.
-#include <atomic>
+// is not safe to share across threads, so a job borrows one from its
+// model's pool of idle networks and gives it back after: a model never has
+// more networks than jobs that ran it at once (at most --workers, as jobs.c
+// caps CPU jobs), whichever of the pool's threads runs them. Exceptions stop
+// at this boundary.
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <unordered_map>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -26,13 +27,9 @@ struct Model {
     std::vector<char> onnx; // the file's bytes, read once at start
     pixd_net_params p;
     size_t outputs = 0;
-    unsigned long long id; // never reused, unlike an address
+    std::mutex mu;                  // guards idle
+    std::vector<cv::dnn::Net> idle; // networks no job is using
 };
-
-std::atomic<unsigned long long> next_id{1};
-
-// Each worker thread's networks, by model id; they die with the thread.
-thread_local std::unordered_map<unsigned long long, cv::dnn::Net> nets;
 
 void init() {
     static std::once_flag once;
@@ -108,7 +105,6 @@ int load(const char *path, const pixd_net_params *p, void **model, size_t *outpu
         return -ENOMEM;
     }
     m->p = *p;
-    m->id = next_id++;
     {
         std::FILE *f = std::fopen(path, "rb");
         if (!f) {
@@ -139,6 +135,7 @@ int load(const char *path, const pixd_net_params *p, void **model, size_t *outpu
             std::snprintf(err, errlen, "the network gives no output");
             return -EINVAL;
         }
+        m->idle.push_back(std::move(net)); // the first job's
         return 0;
     });
     if (rc < 0)
@@ -150,7 +147,7 @@ int load(const char *path, const pixd_net_params *p, void **model, size_t *outpu
 
 int run(void *model, const pixd_net_pixels *px, float *scores, size_t outputs, double *pre_ms,
         double *infer_ms, char *err, size_t errlen) {
-    const Model &m = *static_cast<const Model *>(model);
+    Model &m = *static_cast<Model *>(model);
     init();
     return guarded(err, errlen, -EIO, [&] {
         auto t0 = std::chrono::steady_clock::now();
@@ -179,14 +176,26 @@ int run(void *model, const pixd_net_pixels *px, float *scores, size_t outputs, d
         cv::Mat in = blob(m, sized);
         *pre_ms = ms_since(t0);
 
-        auto it = nets.find(m.id);
-        if (it == nets.end())
-            it = nets.emplace(m.id, build(m)).first;
-        // Timed after the build: a thread's first job builds its network
-        // once, which is not what inference costs.
+        cv::dnn::Net net;
+        {
+            std::lock_guard<std::mutex> lock(m.mu);
+            if (!m.idle.empty()) {
+                net = std::move(m.idle.back());
+                m.idle.pop_back();
+            }
+        }
+        // Built outside the lock, and before the clock starts: building is a
+        // one-off per concurrent job, not what inference costs.
+        if (net.empty())
+            net = build(m);
         auto t1 = std::chrono::steady_clock::now();
-        size_t n = forward_count(it->second, in, scores, outputs);
+        // A network that throws is dropped here, not put back.
+        size_t n = forward_count(net, in, scores, outputs);
         *infer_ms = ms_since(t1);
+        {
+            std::lock_guard<std::mutex> lock(m.mu);
+            m.idle.push_back(std::move(net));
+        }
         if (n != outputs) {
             std::snprintf(err, errlen, "the network gave %zu scores, %zu at load time", n,
                           outputs);

@@ -45,9 +45,9 @@ typedef struct pixd_net_ops {
     int (*load)(const char *path, const pixd_net_params *p, void **model, size_t *outputs,
                 char *err, size_t errlen);
     /* On a worker thread: resize px to the input, normalise, run the
-     * calling thread's own network (built on first use) and write
-     * outputs scores. pre_ms: resize and normalise; infer_ms: forward (not
-     * the build of the thread's network on its first job). */
+     * a network borrowed from the model's idle pool (built when none is
+     * idle) and write outputs scores. pre_ms: resize and normalise;
+     * infer_ms: forward (not a network's build). Thread-safe. */
     int (*run)(void *model, const pixd_net_pixels *px, float *scores, size_t outputs,
                double *pre_ms, double *infer_ms, char *err, size_t errlen);
     void (*free)(void *model); /* accepts NULL; no thread may still run it */
