@@ -33,6 +33,9 @@ typedef struct pixd_options {
     unsigned jpeg_quality;      /* default output quality */
     pixd_camera_spec cameras[PIXD_MAX_CAMERAS];
     size_t n_cameras;           /* 0: every /dev/video* capture device, else "test" */
+    int check_config;           /* --check-config: validate, report, exit */
+    int log_format;             /* enum pixd_log_format */
+    int log_requests;           /* an info line per request */
 } pixd_options;
 
 void pixd_options_defaults(pixd_options *o);
