@@ -413,6 +413,38 @@ class Logging(PixdTestCase):
         self.assertEqual(path, "/odd\"\\\n\u00ff\u001b")
 
 
+class JournalJson(PixdTestCase):
+    def setUp(self):
+        pass
+
+    def test_service_log_json_under_journald_keeps_priority(self):
+        # JOURNAL_STREAM naming pixd's stderr is how systemd says "journal".
+        err = tempfile.NamedTemporaryFile(prefix="pixd-journal-", delete=False)
+        self.addCleanup(os.unlink, err.name)
+        st = os.fstat(err.fileno())
+        store = tmpdir(self)
+        p = subprocess.Popen([PIXD, "--listen", "native=127.0.0.1:0", "--store", store,
+                              "--log-format=json"], stdout=subprocess.PIPE, stderr=err,
+                             env=dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}"))
+        try:
+            wait_until(lambda: b"listening" in p.stdout.readline(), what="listening line")
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=10), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.stdout.close()
+            err.close()
+        with open(err.name) as f:
+            lines = [ln for ln in f.read().splitlines() if ln]
+        self.assertTrue(lines)
+        for ln in lines:
+            m = re.match(r"^<([0-7])>(\{.*\})$", ln)
+            self.assertTrue(m, ln)
+            rec = json.loads(m.group(2))
+            self.assertEqual(rec["fields"]["priority"], int(m.group(1)))
+
+
 class RequestLogOff(PixdTestCase):
     pixd_listen = ("native=127.0.0.1:0",)
 
