@@ -58,9 +58,18 @@ void pixd_conn_close(pixd_conn *c) {
     if (c->cstate == PIXD_CONN_CLOSING)
         return;
     c->cstate = PIXD_CONN_CLOSING;
-    pixd_debug("conn %llu %s: closed (%llu bytes in, %llu out)",
-               (unsigned long long)c->id, c->peer,
-               (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+    {
+        const pixd_log_field f[] = {
+            {"conn", NULL, (long long)c->id}, {"peer", c->peer, 0},
+            {"handler", c->handler->name, 0}, {"event", "close", 0},
+            {"bytes_in", NULL, (long long)c->bytes_in},
+            {"bytes_out", NULL, (long long)c->bytes_out},
+        };
+        pixd_log_fields(PIXD_LOG_DEBUG, f, sizeof f / sizeof f[0],
+                        "conn %llu %s: closed (%llu bytes in, %llu out)",
+                        (unsigned long long)c->id, c->peer,
+                        (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+    }
     if (c->opened && c->handler->close)
         c->handler->close(c);
     release_slot(c);
@@ -390,8 +399,14 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         return;
     }
     c->opened = 1;
-    pixd_debug("conn %llu %s: open on %s %s", (unsigned long long)c->id, c->peer,
-               c->handler->name, l->addr);
+    {
+        const pixd_log_field f[] = {
+            {"conn", NULL, (long long)c->id}, {"peer", c->peer, 0},
+            {"handler", c->handler->name, 0}, {"event", "open", 0}, {"listener", l->addr, 0},
+        };
+        pixd_log_fields(PIXD_LOG_DEBUG, f, sizeof f / sizeof f[0], "conn %llu %s: open on %s %s",
+                        (unsigned long long)c->id, c->peer, c->handler->name, l->addr);
+    }
     if (srv->opt->idle_timeout_ms)
         arm_timer(c, srv->opt->idle_timeout_ms);
     start_reading(c);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "check_config.h"
 #include "jobs.h"
 #include "log.h"
 #include "options.h"
@@ -28,9 +29,14 @@ int main(int argc, char **argv) {
         return 0;
     if (r < 0) {
         fprintf(stderr, "pixd: %s\n", err);
-        return 2;
+        /* --check-config promises 0 or 1; plain usage errors stay 2. */
+        return opt.check_config ? 1 : 2;
     }
+    if (opt.check_config)
+        return pixd_check_config(&opt, stdout);
     pixd_log_set_level(opt.log_level);
+    pixd_log_set_format(opt.log_format);
+    pixd_log_set_requests(opt.log_requests);
     pixd_jobs_size_pool(opt.workers ? opt.workers : pixd_jobs_default_workers());
     if ((r = uv_loop_init(&loop)) < 0) {
         pixd_err("cannot start the event loop: %s", uv_strerror(r));

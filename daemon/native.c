@@ -192,6 +192,19 @@ static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     return 0;
 }
 
+/* --log-requests: the command and its id, never its body. The chunks of
+ * a transfer (data, frame, end) belong to a request already logged. */
+static void log_request(pixd_conn *c, const native_cmd *cmd, const pixproto_frame *f) {
+    if (f->type == PIXPROTO_T_DATA || f->type == PIXPROTO_T_FRAME || f->type == PIXPROTO_T_END)
+        return;
+    const pixd_log_field fl[] = {
+        {"conn", NULL, (long long)c->id}, {"peer", c->peer, 0}, {"handler", "native", 0},
+        {"event", "request", 0}, {"command", cmd->name, 0}, {"id", NULL, (long long)f->id},
+    };
+    pixd_log_fields(PIXD_LOG_INFO, fl, sizeof fl / sizeof fl[0], "conn %llu %s: native %s id %lu",
+                    (unsigned long long)c->id, c->peer, cmd->name, (unsigned long)f->id);
+}
+
 static int dispatch(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     const native_cmd *cmd = &commands[f->type];
     int r;
@@ -208,6 +221,8 @@ static int dispatch(pixd_conn *c, native_state *st, const pixproto_frame *f) {
         pixd__native_error(c, f->id, PIXPROTO_EBADTYPE, msg);
         return 0;
     }
+    if (pixd_log_requests())
+        log_request(c, cmd, f);
     r = cmd->fn(c, st, f);
     if (r < 0)
         pixd__native_error(c, f->id, r, NULL);

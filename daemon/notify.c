@@ -1,5 +1,6 @@
 #include "notify.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "pixd-config.h"
@@ -13,6 +14,11 @@ int pixd_notify_listen_fds(char ***names) {
     *names = NULL;
     return sd_listen_fds_with_names(1, names);
 }
+
+unsigned long long pixd_notify_watchdog_usec(void) {
+    uint64_t usec = 0;
+    return sd_watchdog_enabled(0, &usec) > 0 ? usec : 0;
+}
 #else
 void pixd_notify(const char *state) { (void)state; }
 
@@ -20,6 +26,8 @@ int pixd_notify_listen_fds(char ***names) {
     *names = NULL;
     return 0;
 }
+
+unsigned long long pixd_notify_watchdog_usec(void) { return 0; }
 #endif
 
 void pixd_notify_free_names(char **names) {

@@ -31,6 +31,9 @@ enum opt_id {
     O_MAX_PIXELS,
     O_JPEG_QUALITY,
     O_MODEL,
+    O_CHECK_CONFIG,
+    O_LOG_FORMAT,
+    O_LOG_REQUESTS,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -86,6 +89,13 @@ static const optdef optdefs[] = {
      "allow listening beyond loopback without access keys"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
      "error, warning, notice, info (default) or debug"},
+    {"log-format", O_LOG_FORMAT, required_argument, 0, "FORMAT",
+     "text (default) or json: one JSON object per line with time, level, message, fields"},
+    {"log-requests", O_LOG_REQUESTS, no_argument, 0, NULL,
+     "log each request (protocol, peer, command or method and path) at info level"},
+    {"check-config", O_CHECK_CONFIG, no_argument, F_CLI_ONLY, NULL,
+     "check the flags, config file, listen addresses, store and cameras without "
+     "binding or opening anything; exit 0 if pixd would start, else 1 with the reason"},
     {"config", O_CONFIG, required_argument, F_CLI_ONLY, "FILE",
      "read \"option = value\" lines from FILE; command-line flags win"},
     {"version", O_VERSION, no_argument, F_CLI_ONLY, NULL, "print the version and exit"},
@@ -381,6 +391,20 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
         }
         o->log_level = r;
         return 0;
+    case O_LOG_FORMAT:
+        if ((r = pixd_log_parse_format(v)) < 0) {
+            snprintf(err, errlen, "--log-format: \"%.40s\" is not text or json", v);
+            return r;
+        }
+        o->log_format = r;
+        return 0;
+    case O_LOG_REQUESTS:
+        if ((r = parse_bool(v)) < 0) {
+            snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", d->name, v);
+            return r;
+        }
+        o->log_requests = r;
+        return 0;
     }
     snprintf(err, errlen, "--%s cannot be set here", d->name);
     return -EINVAL;
@@ -447,7 +471,7 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
     struct option longopts[N_OPTDEFS + 1];
     const char *config = NULL;
     pixd_options cli;
-    int c, r, cli_listens = 0, cli_cameras = 0, cli_models = 0;
+    int c, r, cli_listens = 0, cli_cameras = 0, cli_models = 0, bad = 0;
 
     memset(longopts, 0, sizeof longopts);
     for (size_t i = 0; i < N_OPTDEFS; i++) {
@@ -470,13 +494,17 @@ int pixd_options_parse(pixd_options *o, int argc, char **argv, char *err,
         }
         if (c == O_CONFIG)
             config = optarg;
-        if (c == '?' || c == ':') {
+        if (c == O_CHECK_CONFIG)
+            o->check_config = 1;
+        /* Reported after the scan, so --check-config is known wherever it is. */
+        if ((c == '?' || c == ':') && !bad++) {
             const char *arg = argv[optind - 1];
             snprintf(err, errlen, c == '?' ? "unknown option \"%s\"; see pixd --help"
                                            : "%s needs a value; see pixd --help", arg);
-            return -EINVAL;
         }
     }
+    if (bad)
+        return -EINVAL;
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument \"%s\"; pixd takes only options "
                  "(see pixd --help)", argv[optind]);

@@ -38,6 +38,9 @@ typedef struct pixd_options {
     size_t n_cameras;           /* 0: every /dev/video* capture device, else "test" */
     pixd_model_spec models[PIXD_MAX_MODELS]; /* --model: classifiers loaded at start */
     size_t n_models;
+    int check_config;           /* --check-config: validate, report, exit */
+    int log_format;             /* enum pixd_log_format */
+    int log_requests;           /* an info line per request */
 } pixd_options;
 
 void pixd_options_defaults(pixd_options *o);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify.h"
 #include "timelapse.h"
+#include "watchdog.h"
 
 /* How long in-flight work may take to finish after SIGTERM. */
 #define STOP_GRACE_MS 3000
@@ -254,6 +255,7 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         return -EINVAL;
     }
     pixd_notify("READY=1");
+    pixd_watchdog_start(loop, &srv->watchdog);
     return 0;
 }
 
@@ -270,6 +272,7 @@ void pixd_server_free(pixd_server *srv) {
             uv_close((uv_handle_t *)&srv->sig[i], closed_nothing);
     if (srv->stop_timer.loop && !uv_is_closing((uv_handle_t *)&srv->stop_timer))
         uv_close((uv_handle_t *)&srv->stop_timer, closed_nothing);
+    pixd_watchdog_stop(&srv->watchdog);
     /* Let the close callbacks run so every handle's memory is released. */
     if (srv->loop)
         uv_run(srv->loop, UV_RUN_DEFAULT);

@@ -51,6 +51,7 @@ struct pixd_server {
     int stopping;
     uv_signal_t sig[3];               /* SIGINT, SIGTERM, SIGHUP */
     uv_timer_t stop_timer;
+    uv_timer_t watchdog;              /* WATCHDOG=1 pings (watchdog.c) */
     /* Reads land here: handlers consume data during the read callback,
      * so one buffer serves every connection. */
     char readbuf[256 * 1024];

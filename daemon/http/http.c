@@ -193,6 +193,19 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
     return hbuf_add(hc, at, n);
 }
 
+/* --log-requests: method and path only. Queries and headers can carry
+ * secrets (tokens), so they never reach the log. */
+static void log_request(http_conn *hc, const http_parser *p) {
+    const char *method = http_method_str((enum http_method)p->method);
+    const pixd_log_field f[] = {
+        {"conn", NULL, (long long)hc->conn->id}, {"peer", hc->conn->peer, 0},
+        {"handler", "http", 0}, {"event", "request", 0}, {"method", method, 0},
+        {"path", hc->req.path, 0},
+    };
+    pixd_log_fields(PIXD_LOG_INFO, f, sizeof f / sizeof f[0], "conn %llu %s: http %s %s",
+                    (unsigned long long)hc->conn->id, hc->conn->peer, method, hc->req.path);
+}
+
 static enum pixd_http_method method_of(unsigned m) {
     switch (m) {
     case HTTP_GET: return PIXD_GET;
@@ -258,6 +271,8 @@ static int on_headers_complete(http_parser *p) {
         fail(hc, 501, "method not supported");
         return 0;
     }
+    if (pixd_log_requests())
+        log_request(hc, p);
     route = pixd_http_match(r, &allowed);
     if (!route) {
         if (allowed) {

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "options.h"
 
 static int parse_argv(pixd_options *o, char *err, int argc, ...) {
@@ -125,6 +126,35 @@ static void options_insecure_bool(void **state) {
     assert_int_equal(pixd_options_set(&o, "insecure", "maybe", err, sizeof err), -EINVAL);
 }
 
+static void options_log_format_and_requests(void **state) {
+    pixd_options o;
+    char err[512];
+    assert_int_equal(parse_argv(&o, err, 4, "--log-format", "json", "--log-requests"), 0);
+    assert_int_equal(o.log_format, PIXD_LOG_JSON);
+    assert_true(o.log_requests);
+    assert_int_equal(parse_argv(&o, err, 2, "--log-format=xml"), -EINVAL);
+    assert_non_null(strstr(err, "text or json"));
+    pixd_options_defaults(&o);
+    assert_int_equal(o.log_format, PIXD_LOG_TEXT);
+    assert_int_equal(pixd_options_set(&o, "log-requests", "false", err, sizeof err), 0);
+    assert_false(o.log_requests);
+}
+
+static void options_check_config_seen_wherever_it_is(void **state) {
+    pixd_options o;
+    char err[512];
+    assert_int_equal(parse_argv(&o, err, 2, "--check-config"), 0);
+    assert_true(o.check_config);
+    /* After a bad flag too: --check-config must answer 1, not 2. */
+    assert_int_equal(parse_argv(&o, err, 3, "--frobnicate", "--check-config"), -EINVAL);
+    assert_true(o.check_config);
+    assert_non_null(strstr(err, "--frobnicate"));
+    /* Not allowed in a config file. */
+    pixd_options_defaults(&o);
+    assert_int_equal(pixd_options_set(&o, "check-config", "", err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "command line only"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(options_defaults),
@@ -135,6 +165,8 @@ int main(void) {
         cmocka_unit_test(options_config_then_command_line_wins),
         cmocka_unit_test(options_config_errors_name_file_and_line),
         cmocka_unit_test(options_insecure_bool),
+        cmocka_unit_test(options_log_format_and_requests),
+        cmocka_unit_test(options_check_config_seen_wherever_it_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
