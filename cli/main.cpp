@@ -32,6 +32,8 @@ const OptionSpec global_options[] = {
     {"port", 0, "PORT", "server TCP port (default 7070)"},
     {"unix", 0, "PATH", "connect to the unix socket PATH instead of HOST:PORT"},
     {"timeout", 0, "SEC", "seconds to wait for the server, fractions allowed, 0 forever (default 10)"},
+    {"key", 0, "FILE", "prove this access key to pixd: FILE holds NAME:SECRET, mode 600 "
+                       "(default: $PIXD_KEY)"},
     {"json", 0, nullptr, "print the result as JSON (one object, or an array for lists)"},
     {"help", 'h', nullptr, "show this help and exit"},
     {"version", 'V', nullptr, "show the version and exit"},
@@ -119,6 +121,10 @@ void apply_global_option(Globals &g, const OptionSpec &o, const char *arg)
         if (s > 0 && ms == 0)
             ms = 1; // 0 means forever: a tiny timeout must not become that
         g.timeout = std::chrono::milliseconds(ms);
+    } else if (name == "key") {
+        if (*arg == '\0')
+            throw UsageError("--key wants a file holding NAME:SECRET, not an empty string");
+        g.key_file = arg;
     } else if (name == "json") {
         g.json = true;
     }

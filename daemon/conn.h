@@ -59,6 +59,9 @@ struct pixd_conn {
     size_t queued;         /* bytes handed to uv_write, not yet written */
     uint64_t last_active;  /* uv_now() of the last byte in or out */
     uint64_t bytes_in, bytes_out;
+    /* Access keys (auth/auth.h): who the peer proved to be, if anyone. */
+    char key_name[33];     /* "" until authenticated */
+    unsigned perms;        /* PIXD_PERM_* of that key */
     pixd_conn *prev, *next; /* server's list */
 };
 

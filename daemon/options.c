@@ -30,6 +30,7 @@ enum opt_id {
     O_WORKERS,
     O_MAX_PIXELS,
     O_JPEG_QUALITY,
+    O_KEYS,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -77,6 +78,9 @@ static const optdef optdefs[] = {
      "refuse uploads that are not images (checked from their header)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
      "allow listening beyond loopback without access keys"},
+    {"keys", O_KEYS, required_argument, 0, "FILE",
+     "access keys, one \"NAME SECRET PERMS\" a line (mode 600); every client then "
+     "needs one; reread on SIGHUP"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
      "error, warning, notice, info (default) or debug"},
     {"config", O_CONFIG, required_argument, F_CLI_ONLY, "FILE",
@@ -337,6 +341,13 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             o->insecure = r;
         else
             o->verify_images = r;
+        return 0;
+    case O_KEYS:
+        if (strlen(v) >= sizeof o->keys) {
+            snprintf(err, errlen, "--keys: path is too long");
+            return -EINVAL;
+        }
+        strcpy(o->keys, v);
         return 0;
     case O_LOG_LEVEL:
         if ((r = pixd_log_parse_level(v)) < 0) {

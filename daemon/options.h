@@ -23,6 +23,7 @@ typedef struct pixd_options {
     unsigned max_per_host;      /* 0: no per-host limit */
     unsigned idle_timeout_ms;   /* 0: never */
     int insecure;               /* allow non-loopback listeners without keys */
+    char keys[4096];            /* --keys FILE; "" = no access control */
     int log_level;
     char store[4096];           /* store directory; "" = the default */
     unsigned long long max_upload; /* bytes per file, 0: no limit */

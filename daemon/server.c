@@ -63,8 +63,11 @@ void pixd_server_stop(pixd_server *srv) {
 
 static void reload(pixd_server *srv) {
     pixd_notify("RELOADING=1");
-    /* Later: keys (--keys) and other reloadable state hook in here. */
-    pixd_info("SIGHUP: reloaded (nothing reloadable is configured)");
+    /* Later: other reloadable state hooks in here. */
+    if (srv->opt->keys[0])
+        pixd_auth_reload(srv);
+    else
+        pixd_info("SIGHUP: reloaded (nothing reloadable is configured)");
     pixd_notify("READY=1");
 }
 
@@ -206,6 +209,8 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
     srv->start_hr = uv_hrtime();
     if ((r = pixd_hosts_init(&srv->hosts)) < 0)
         return r;
+    if ((r = pixd_auth_start(srv)) < 0)
+        return r;
     uv_timer_init(loop, &srv->stop_timer);
     srv->stop_timer.data = srv;
     uv_unref((uv_handle_t *)&srv->stop_timer);
@@ -261,6 +266,7 @@ void pixd_server_free(pixd_server *srv) {
     if (srv->loop)
         uv_run(srv->loop, UV_RUN_DEFAULT);
     pixd_hosts_free(&srv->hosts);
+    pixd_auth_stop(srv);
     pixd_store_free(srv->store);
     srv->store = NULL;
     pixd_hub_free(srv->hub);

@@ -11,9 +11,11 @@
 #define PIXPROTO_CLIENT_HPP
 
 #include "pixproto.hpp"
+#include "pixproto_auth.h"
 #include "pixproto_socket.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -116,6 +118,58 @@ public:
      * class comment); -1 turns this off. The descriptor stays the caller's. */
     void set_interrupt_fd(int fd) noexcept { interrupt_fd_ = fd; }
     int interrupt_fd() const noexcept { return interrupt_fd_; }
+
+    /* True when WELCOME carried a challenge: every request but PING then
+     * needs authenticate() first. */
+    bool needs_key() const noexcept { return needs_key_; }
+    /* After authenticate(): the key's permissions, "read,write". */
+    const std::string &perms() const noexcept { return perms_; }
+
+    /* Answers WELCOME's challenge with the key NAME:SECRET (pixd-protocol(7),
+     * "Access keys") and checks the server's proof that it knows the secret
+     * too. Throws Error (AUTH: unknown key or wrong secret; the server then
+     * closes the connection) or ConnectionError. */
+    void authenticate(const std::string &name, const std::string &secret)
+    {
+        usable();
+        if (!needs_key_)
+            throw std::logic_error("pixproto::Client::authenticate: the server asked for no key");
+        std::array<uint8_t, PIXPROTO_NONCE_SIZE> nonce{};
+        detail::check(pixproto_auth_random(nonce.data(), nonce.size()),
+                      "cannot get random bytes for the handshake");
+        uint8_t *out = nullptr;
+        long rc = pixproto_build_auth(secret.data(), secret.size(), welcome_.version,
+                                      challenge_.data(), nonce.data(), name.c_str(), &out);
+        std::vector<uint8_t> wire = detail::take_encoded(rc, out, "cannot encode AUTH");
+        open_.insert(0);
+        Frame f;
+        try {
+            write_all(wire.data(), wire.size(), nullptr, 0);
+            f = receive(0);
+        } catch (...) {
+            open_.erase(0);
+            throw;
+        }
+        open_.erase(0);
+        if (f.type != PIXPROTO_T_AUTHED)
+            fail(Error(PIXPROTO_EBADFRAME, "the server answered AUTH with " + f.type_name() +
+                                               " instead of AUTHED"));
+        pixproto_frame v = f.view();
+        pixproto_authed a{};
+        if (pixproto_parse_authed(&v, &a) < 0)
+            fail(Error(PIXPROTO_EBADBODY, "malformed AUTHED from the server"));
+        uint8_t expect[PIXPROTO_MAC_SIZE];
+        detail::check(pixproto_auth_mac(secret.data(), secret.size(), welcome_.version,
+                                        challenge_.data(), nonce.data(), name.c_str(),
+                                        PIXPROTO_AUTH_SERVER, expect),
+                      "cannot compute the handshake's MAC");
+        if (!pixproto_auth_mac_equal(expect, a.server_mac))
+            fail(Error(PIXPROTO_EAUTH, "the server's proof of the key is wrong: it is not the "
+                                       "pixd that holds this key"));
+        a.perms[sizeof a.perms - 1] = '\0';
+        perms_ = a.perms;
+        needs_key_ = false;
+    }
 
     /* Sends PING with an 8-byte token, checks that PONG echoes it, and
      * returns the round trip. */
@@ -337,6 +391,11 @@ private:
         } catch (const Error &e) {
             fail(e);
         }
+        pixproto_frame v = f.view();
+        int rc = pixproto_parse_challenge(&v, challenge_.data());
+        if (rc < 0)
+            fail(Error(rc, "malformed challenge in the server's WELCOME"));
+        needs_key_ = rc == 1;
     }
 
     static void expect_type(const Frame &f, uint8_t type)
@@ -527,6 +586,9 @@ private:
     Timeout timeout_;
     Decoder decoder_;
     Welcome welcome_;
+    bool needs_key_ = false;
+    std::array<uint8_t, PIXPROTO_NONCE_SIZE> challenge_{};
+    std::string perms_;
     std::deque<Frame> inbox_;           /* arrived, not yet received */
     std::unordered_set<uint32_t> open_; /* ids in flight */
     uint32_t next_id_ = 1;

@@ -15,6 +15,7 @@
 #include "../log.h"
 #include "../server.h"
 #include "http_internal.h"
+#include "routes.h"
 #include "pixd-config.h"
 
 #define PENDING_MAX (64u << 10)
@@ -227,6 +228,7 @@ static int on_headers_complete(http_parser *p) {
     const pixd_http_route *route;
     unsigned allowed = 0;
     const char *expect;
+    int rc;
 
     uv_timer_stop(hc->header_timer);
     hc->active = 1;
@@ -269,11 +271,13 @@ static int on_headers_complete(http_parser *p) {
         return 0;
     }
     r->route = route;
+    if ((rc = pixd_http_authorize(r)) != 0)
+        return route_status(hc, rc);
     expect = pixd_http_header(r, "Expect");
     if (expect && strcasecmp(expect, "100-continue") == 0 && r->has_body) {
         /* Checked below: a refusal goes out instead of the 100. */
         hc->routed = 1;
-        int rc = route->begin ? route->begin(r) : 0;
+        rc = route->begin ? route->begin(r) : 0;
         if (rc >= 400)
             return route_status(hc, rc);
         if (!r->started)
