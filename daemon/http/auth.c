@@ -72,10 +72,9 @@ static const char *find_token(const pixd_http_req *r, char *buf, size_t len) {
 
 static int refuse(pixd_http_req *r, int status, const char *msg) {
     char body[512];
+    /* msg holds no quotes or backslashes: fixed text and key names. */
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"message\":\"%s\"}\n",
-                     status == 401 ? "Unauthorized" : status == 403 ? "Forbidden"
-                                                                    : "Too Many Requests",
-                     msg);
+                     pixd_http_reason(status), msg);
     pixd_http_respond(r, status, "application/json", body, (size_t)n,
                       status == 401 ? "WWW-Authenticate: Bearer realm=\"pixd\"\r\n"
                                     : "Cache-Control: no-store\r\n");
