@@ -314,6 +314,16 @@ static int take_slot(pixd_conn *c) {
                     c->peer, (unsigned long long)srv->n_conns, o->max_connections);
         return PIXD_BYE_LIMIT;
     }
+    if (o->conn_rate) {
+        uint64_t now = uv_now(srv->loop);
+        if (pixd_ratelimit_blocked(&srv->connrate, (struct sockaddr *)&c->peer_addr, now,
+                                   NULL)) {
+            pixd_notice("refusing %s: more than %u new connections a second from this "
+                        "host (--conn-rate %u)", c->peer, o->conn_rate, o->conn_rate);
+            return PIXD_BYE_LIMIT;
+        }
+        pixd_ratelimit_hit(&srv->connrate, (struct sockaddr *)&c->peer_addr, now);
+    }
     r = pixd_hosts_acquire(&srv->hosts, (struct sockaddr *)&c->peer_addr,
                            o->max_per_host);
     if (r < 0) {

@@ -31,6 +31,8 @@ enum opt_id {
     O_MAX_PIXELS,
     O_JPEG_QUALITY,
     O_KEYS,
+    O_CONN_RATE,
+    O_MAX_CLIENT_JOBS,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -56,6 +58,11 @@ static const optdef optdefs[] = {
      "most connections open at once, all listeners (default 4096)"},
     {"max-per-host", O_MAX_PER_HOST, required_argument, 0, "N",
      "most connections from one IP address (default 0: no limit)"},
+    {"conn-rate", O_CONN_RATE, required_argument, 0, "N",
+     "most new connections a second from one IP address, in bursts of N "
+     "(default 0: no limit)"},
+    {"max-client-jobs", O_MAX_CLIENT_JOBS, required_argument, 0, "N",
+     "most image jobs one native connection may have in flight (default 64)"},
     {"idle-timeout", O_IDLE_TIMEOUT, required_argument, 0, "SEC",
      "disconnect a client silent for SEC seconds (default 20, 0: never)"},
     {"store", O_STORE, required_argument, 0, "DIR",
@@ -98,6 +105,7 @@ void pixd_options_defaults(pixd_options *o) {
     o->log_level = PIXD_LOG_INFO;
     o->max_pixels = 50000000ull;
     o->jpeg_quality = 85;
+    o->max_client_jobs = 64;
 }
 
 void pixd_options_usage(FILE *out) {
@@ -341,6 +349,18 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             o->insecure = r;
         else
             o->verify_images = r;
+        return 0;
+    case O_CONN_RATE:
+    case O_MAX_CLIENT_JOBS:
+        if (parse_uint(v, 100000, &n) < 0 || (d->id == O_MAX_CLIENT_JOBS && n == 0)) {
+            snprintf(err, errlen, "--%s: \"%.40s\" is not a number from %d to 100000",
+                     d->name, v, d->id == O_MAX_CLIENT_JOBS);
+            return -EINVAL;
+        }
+        if (d->id == O_CONN_RATE)
+            o->conn_rate = (unsigned)n;
+        else
+            o->max_client_jobs = (unsigned)n;
         return 0;
     case O_KEYS:
         if (strlen(v) >= sizeof o->keys) {

@@ -211,6 +211,10 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         return r;
     if ((r = pixd_auth_start(srv)) < 0)
         return r;
+    /* --conn-rate N: bursts of N, then one every 1/N s. */
+    if ((r = pixd_ratelimit_init(&srv->connrate, 4096, opt->conn_rate,
+                                 opt->conn_rate ? 1000 / opt->conn_rate : 0)) < 0)
+        return r;
     uv_timer_init(loop, &srv->stop_timer);
     srv->stop_timer.data = srv;
     uv_unref((uv_handle_t *)&srv->stop_timer);
@@ -267,6 +271,7 @@ void pixd_server_free(pixd_server *srv) {
         uv_run(srv->loop, UV_RUN_DEFAULT);
     pixd_hosts_free(&srv->hosts);
     pixd_auth_stop(srv);
+    pixd_ratelimit_free(&srv->connrate);
     pixd_store_free(srv->store);
     srv->store = NULL;
     pixd_hub_free(srv->hub);

@@ -41,6 +41,7 @@ struct pixd_server {
     pixd_hosts hosts;
     pixd_keys *keys;                  /* --keys; NULL: no access control */
     pixd_ratelimit authfail;          /* failed authentications per host */
+    pixd_ratelimit connrate;          /* new connections per host (--conn-rate) */
     pixd_store *store;
     pixd_jobs jobs;
     pixd_hub *hub;
