@@ -259,6 +259,10 @@ static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     case PIXD_BYE_SHUTDOWN:
         pixd__native_error(c, 0, PIXPROTO_ESHUTDOWN, "pixd is shutting down");
         break;
+    case PIXD_BYE_NOT_TLS:
+        pixd__native_error(c, 0, PIXPROTO_EINVALID, "this listener speaks TLS: connect with TLS "
+                           "(pixctl --tls)");
+        break;
     }
 }
 

@@ -33,6 +33,8 @@ enum opt_id {
     O_KEYS,
     O_CONN_RATE,
     O_MAX_CLIENT_JOBS,
+    O_TLS_CERT,
+    O_TLS_KEY,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -88,6 +90,10 @@ static const optdef optdefs[] = {
     {"keys", O_KEYS, required_argument, 0, "FILE",
      "access keys, one \"NAME SECRET PERMS\" a line (mode 600); every client then "
      "needs one; reread on SIGHUP"},
+    {"tls-cert", O_TLS_CERT, required_argument, 0, "FILE",
+     "serve TLS on every TCP listener with this PEM certificate chain (needs --tls-key)"},
+    {"tls-key", O_TLS_KEY, required_argument, 0, "FILE",
+     "the PEM private key of --tls-cert"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
      "error, warning, notice, info (default) or debug"},
     {"config", O_CONFIG, required_argument, F_CLI_ONLY, "FILE",
@@ -363,12 +369,16 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
             o->max_client_jobs = (unsigned)n;
         return 0;
     case O_KEYS:
+    case O_TLS_CERT:
+    case O_TLS_KEY: {
+        char *dst = d->id == O_KEYS ? o->keys : d->id == O_TLS_CERT ? o->tls_cert : o->tls_key;
         if (strlen(v) >= sizeof o->keys) {
-            snprintf(err, errlen, "--keys: path is too long");
+            snprintf(err, errlen, "--%s: path is too long", d->name);
             return -EINVAL;
         }
-        strcpy(o->keys, v);
+        strcpy(dst, v);
         return 0;
+    }
     case O_LOG_LEVEL:
         if ((r = pixd_log_parse_level(v)) < 0) {
             snprintf(err, errlen, "--log-level: \"%.40s\" is not one of error, "

@@ -24,6 +24,8 @@ typedef struct pixd_options {
     unsigned idle_timeout_ms;   /* 0: never */
     int insecure;               /* allow non-loopback listeners without keys */
     char keys[4096];            /* --keys FILE; "" = no access control */
+    char tls_cert[4096];        /* --tls-cert FILE; "" = no TLS */
+    char tls_key[4096];
     unsigned conn_rate;         /* new connections a second per host; 0: no limit */
     unsigned max_client_jobs;   /* jobs in flight per native connection */
     int log_level;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "notify.h"
 #include "timelapse.h"
+#include "tls.h"
 
 /* How long in-flight work may take to finish after SIGTERM. */
 #define STOP_GRACE_MS 3000
@@ -241,6 +242,19 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         pixd_err("cannot handle signals: %s", uv_strerror(r));
         return r;
     }
+    if (opt->tls_cert[0] || opt->tls_key[0]) {
+        char err[700];
+        if (!opt->tls_cert[0] || !opt->tls_key[0]) {
+            pixd_err("TLS needs both --tls-cert FILE and --tls-key FILE");
+            return -EINVAL;
+        }
+        if ((r = pixd_tls_ctx_new(opt->tls_cert, opt->tls_key, &srv->tls_ctx, err,
+                                  sizeof err)) < 0) {
+            pixd_err("%s", err);
+            return r;
+        }
+        pixd_info("TLS on every TCP listener (certificate %s)", opt->tls_cert);
+    }
     if ((r = open_cameras(srv)) < 0)
         return r;
     if ((r = open_listeners(srv)) < 0)
@@ -272,6 +286,8 @@ void pixd_server_free(pixd_server *srv) {
     pixd_hosts_free(&srv->hosts);
     pixd_auth_stop(srv);
     pixd_ratelimit_free(&srv->connrate);
+    pixd_tls_ctx_free(srv->tls_ctx);
+    srv->tls_ctx = NULL;
     pixd_store_free(srv->store);
     srv->store = NULL;
     pixd_hub_free(srv->hub);

@@ -42,6 +42,7 @@ struct pixd_server {
     pixd_keys *keys;                  /* --keys; NULL: no access control */
     pixd_ratelimit authfail;          /* failed authentications per host */
     pixd_ratelimit connrate;          /* new connections per host (--conn-rate) */
+    struct ssl_ctx_st *tls_ctx;       /* --tls-cert/--tls-key; NULL: plaintext */
     pixd_store *store;
     pixd_jobs jobs;
     pixd_hub *hub;

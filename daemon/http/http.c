@@ -425,7 +425,16 @@ static void http_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     int n;
     static const char body_limit[] = "{\"error\":\"Service Unavailable\",\"message\":\"too many "
                                      "connections; try again later\"}\n";
+    static const char body_tls[] = "{\"error\":\"Bad Request\",\"message\":\"this port speaks "
+                                   "HTTPS: use https://\"}\n";
     http_conn *hc = c->state;
+    if (why == PIXD_BYE_NOT_TLS) {
+        n = snprintf(buf, sizeof buf, "HTTP/1.1 400 Bad Request\r\nServer: pixd/%s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s", PIXD_VERSION, sizeof body_tls - 1, body_tls);
+        pixd_conn_write_copy(c, buf, (size_t)n);
+        return;
+    }
     if (why == PIXD_BYE_LIMIT) {
         pixd__http_date_now(date, sizeof date);
         n = snprintf(buf, sizeof buf, "HTTP/1.1 503 Service Unavailable\r\nServer: pixd/%s\r\n"
