@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "keyfile.hpp"
+#include <pixproto_tls.hpp>
 #include "pixd-config.h"
 
 #include <algorithm>
@@ -69,7 +70,9 @@ pixproto::Client connect(const Globals &g)
     std::optional<Key> key = load_key(g.key_file);
     pixproto::Client c = !g.unix_path.empty()
                              ? pixproto::Client::connect_unix(g.unix_path, g.timeout, agent)
-                             : pixproto::Client::connect_tcp(g.host, g.port, g.timeout, agent);
+                             : pixproto::Client::connect_tcp(g.host, g.port, g.timeout, agent,
+                                                             g.tls ? pixproto::tls_wrap(g.ca_file)
+                                                                   : pixproto::detail::Wrap{});
     // Without a key, ping still works; anything else hears from pixd
     // that it needs one.
     if (c.needs_key() && key)

@@ -23,6 +23,8 @@ struct Globals {
     std::chrono::milliseconds timeout{10000}; // 0: wait forever
     bool json = false;
     std::string key_file; // --key; empty: $PIXD_KEY, if set
+    bool tls = false;     // --tls
+    std::string ca_file;  // --ca
     bool host_given = false, port_given = false; // to refuse them with --unix
 };
 

@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +36,26 @@
 #include <sys/uio.h>
 
 namespace pixproto {
+
+namespace detail {
+/* A byte stream layered over the client's socket (TLS, in pixproto_tls.hpp).
+ * Calls never block: they return -1 when they would, and want() then says
+ * which poll event to wait for. */
+struct Transport {
+    virtual ~Transport() = default;
+    /* Bytes read (> 0), 0 at the end of the stream, -1 would block; throws
+     * ConnectionError on failure. */
+    virtual long recv(void *buf, size_t n) = 0;
+    /* Bytes written (> 0) or -1 would block; throws ConnectionError. */
+    virtual long send(const void *buf, size_t n) = 0;
+    /* Bytes already received and decrypted, not yet read. */
+    virtual bool pending() const = 0;
+    virtual short want() const = 0;
+};
+/* Called on a connected socket before HELLO, within the timeout. */
+using Wrap = std::function<std::unique_ptr<Transport>(int fd, const std::string &host,
+                                                      std::chrono::milliseconds timeout)>;
+} // namespace detail
 
 /* A blocking client for one connection to pixd.
  *
@@ -68,10 +90,13 @@ public:
      * server answers HELLO with ERROR (e.g. LIMIT). getaddrinfo() itself
      * is not bounded by the timeout. */
     static Client connect_tcp(const std::string &host, uint16_t port, Timeout timeout,
-                              const std::string &agent = default_agent())
+                              const std::string &agent = default_agent(),
+                              const detail::Wrap &wrap = {})
     {
         detail::Dialed d = detail::dial_tcp(host, port, timeout);
         Client c(std::move(d.fd), d.peer, timeout);
+        if (wrap)
+            c.transport_ = wrap(c.fd_.get(), host, timeout);
         c.handshake(agent);
         return c;
     }
@@ -422,6 +447,7 @@ private:
     {
         if (!broken_)
             broken_ = std::make_exception_ptr(e);
+        transport_.reset();
         fd_.reset();
         throw e;
     }
@@ -445,6 +471,10 @@ private:
     void pump(const detail::Deadline &dl)
     {
         usable();
+        if (transport_ && transport_->pending()) {
+            read_some();
+            return;
+        }
         short rev = detail::wait_fd(fd_.get(), POLLIN, dl, interrupt_fd_);
         if (rev == 0)
             throw timed_out();
@@ -458,7 +488,18 @@ private:
         if (rbuf_.empty())
             rbuf_.resize(read_size);
         uint8_t *buf = rbuf_.data();
-        ssize_t n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+        ssize_t n;
+        if (transport_) {
+            try {
+                n = transport_->recv(buf, rbuf_.size());
+            } catch (const ConnectionError &e) {
+                fail(e);
+            }
+            if (n < 0)
+                return;
+        } else {
+            n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+        }
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 return;
@@ -504,6 +545,10 @@ private:
     void write_all(const void *a, size_t alen, const void *b, size_t blen)
     {
         usable();
+        if (transport_) {
+            write_transport(a, alen, b, blen);
+            return;
+        }
         iovec iov[2] = {{const_cast<void *>(a), alen}, {const_cast<void *>(b), blen}};
         size_t first = 0;
         bool started = false;
@@ -565,6 +610,50 @@ private:
         }
     }
 
+    /* write_all through the transport (TLS): its records cannot be split
+     * by sendmsg, and an interrupted frame ends the connection. */
+    void write_transport(const void *a, size_t alen, const void *b, size_t blen)
+    {
+        const uint8_t *p[2] = {static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b)};
+        size_t left[2] = {alen, blen};
+        bool started = false;
+        detail::Deadline dl(timeout_);
+        for (int i = 0; i < 2; ++i) {
+            while (left[i] > 0) {
+                long n;
+                try {
+                    n = transport_->send(p[i], left[i]);
+                } catch (const ConnectionError &e) {
+                    fail(e);
+                }
+                if (n > 0) {
+                    started = true;
+                    p[i] += n;
+                    left[i] -= static_cast<size_t>(n);
+                    continue;
+                }
+                short rev;
+                try {
+                    rev = detail::wait_fd(fd_.get(), transport_->want() | POLLIN, dl,
+                                          interrupt_fd_);
+                } catch (const Interrupted &) {
+                    if (started)
+                        fail(Interrupted("interrupted in the middle of a frame; the connection "
+                                         "was closed"));
+                    throw;
+                }
+                if (rev == 0) {
+                    ConnectionError e = timed_out();
+                    if (started)
+                        fail(e);
+                    throw e;
+                }
+                if ((rev & POLLIN) && !(transport_->want() & POLLIN))
+                    read_some();
+            }
+        }
+    }
+
     /* Reads what is already buffered, so that an ERROR with id 0 the server
      * sent before closing is what gets reported. */
     void drain_after_error()
@@ -582,6 +671,7 @@ private:
     }
 
     detail::UniqueFd fd_;
+    std::unique_ptr<detail::Transport> transport_; /* TLS; null: plain socket */
     std::string peer_;
     Timeout timeout_;
     Decoder decoder_;
