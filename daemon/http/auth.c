@@ -103,10 +103,12 @@ int pixd_http_authorize(pixd_http_req *r) {
         return refuse(r, 429, msg);
     k = pixd_auth_check_token(c->srv, tok, strlen(tok));
     if (!k) {
-        char name[PIXD_KEY_NAME_MAX + 1];
+        char name[PIXD_KEY_NAME_MAX + 1] = "";
         size_t n = strcspn(tok, ":");
-        snprintf(name, sizeof name, "%.*s", (int)(n > PIXD_KEY_NAME_MAX ? PIXD_KEY_NAME_MAX : n),
-                 tok);
+        /* Without a ':' the token may be a bare secret: log none of it. */
+        if (tok[n] == ':')
+            snprintf(name, sizeof name, "%.*s", (int)(n > PIXD_KEY_NAME_MAX ? PIXD_KEY_NAME_MAX : n),
+                     tok);
         /* Printable only: the name goes to the log. */
         for (char *p = name; *p; p++)
             if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"')

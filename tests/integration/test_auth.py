@@ -302,6 +302,10 @@ class AuthNative(PixdTestCase):
         h.request("GET", "/api/v1/images", headers={"Authorization": "Bearer reader:" +
                                                     SECRETS["boss"]})
         h.getresponse().read()
+        # A bare secret without NAME: must not be logged as a key name.
+        h.request("GET", "/api/v1/images", headers={"Authorization": "Bearer " +
+                                                    SECRETS["writer"]})
+        h.getresponse().read()
         log = self.pixd.log()
         self.assertIn('authenticated as "boss"', log)
         self.assertIn("authentication failed", log)
