@@ -75,7 +75,8 @@ const pixd_http_route *pixd_http_match(pixd_http_req *r, unsigned *allowed) {
     unsigned m = r->method == PIXD_HEAD ? PIXD_GET | PIXD_HEAD : r->method;
     *allowed = 0;
     for (size_t i = 0; i < NROUTES; i++) {
-        char param[sizeof r->param];
+        /* Empty for patterns without '*': match() only writes it there. */
+        char param[sizeof r->param] = "";
         if (!match(table[i]->pattern, r->path, param, sizeof param))
             continue;
         *allowed |= table[i]->methods;
