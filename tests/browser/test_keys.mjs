@@ -139,8 +139,7 @@ test('an upload through the page (bearer header) shows its thumbnail (cookie)', 
   await card.waitFor({ timeout: 15000 });
   await waitFor('the thumbnail to load', async () =>
     card.locator('.thumb img').evaluate((e) => e.complete && e.naturalWidth > 0));
-  // Another tab of the same session has no key in its storage: a new
-  // fetch without one is refused.
+  // A request with neither the header nor the cookie is refused.
   const status = await page.evaluate(async () =>
     (await fetch('/api/v1/images', { method: 'GET', credentials: 'omit' })).status);
   assert.equal(status, 401);
