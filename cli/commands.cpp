@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include "keyfile.hpp"
+#include <pixproto_tls.hpp>
 #include "pixd-config.h"
 
 #include <algorithm>
@@ -67,9 +69,19 @@ pixproto::Client connect(const Globals &g)
 {
     check_connection_options(g);
     const std::string agent = "pixctl/" PIXD_VERSION;
-    if (!g.unix_path.empty())
-        return pixproto::Client::connect_unix(g.unix_path, g.timeout, agent);
-    return pixproto::Client::connect_tcp(g.host, g.port, g.timeout, agent);
+    // Read the key first: a bad key file is reported even to a pixd that
+    // needs none.
+    std::optional<Key> key = load_key(g.key_file);
+    pixproto::Client c = !g.unix_path.empty()
+                             ? pixproto::Client::connect_unix(g.unix_path, g.timeout, agent)
+                             : pixproto::Client::connect_tcp(g.host, g.port, g.timeout, agent,
+                                                             g.tls ? pixproto::tls_wrap(g.ca_file)
+                                                                   : pixproto::detail::Wrap{});
+    // Without a key, ping still works; anything else hears from pixd
+    // that it needs one.
+    if (c.needs_key() && key)
+        c.authenticate(key->name, key->secret);
+    return c;
 }
 
 void print_command_help(std::FILE *out, const Command &c)

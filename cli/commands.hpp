@@ -22,6 +22,9 @@ struct Globals {
     std::string unix_path; // non-empty: connect here instead of host:port
     std::chrono::milliseconds timeout{10000}; // 0: wait forever
     bool json = false;
+    std::string key_file; // --key; empty: $PIXD_KEY, if set
+    bool tls = false;     // --tls
+    std::string ca_file;  // --ca
     bool host_given = false, port_given = false; // to refuse them with --unix
 };
 

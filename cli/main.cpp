@@ -32,6 +32,11 @@ const OptionSpec global_options[] = {
     {"port", 0, "PORT", "server TCP port (default 7070)"},
     {"unix", 0, "PATH", "connect to the unix socket PATH instead of HOST:PORT"},
     {"timeout", 0, "SEC", "seconds to wait for the server, fractions allowed, 0 forever (default 10)"},
+    {"tls", 0, nullptr, "speak TLS to pixd (pixd run with --tls-cert)"},
+    {"ca", 0, "FILE", "with --tls: trust the server certificate's CA from this PEM file "
+                      "(default: the system's roots)"},
+    {"key", 0, "FILE", "prove this access key to pixd: FILE holds NAME:SECRET, mode 600 "
+                       "(default: $PIXD_KEY)"},
     {"json", 0, nullptr, "print the result as JSON (one object, or an array for lists)"},
     {"help", 'h', nullptr, "show this help and exit"},
     {"version", 'V', nullptr, "show the version and exit"},
@@ -119,6 +124,16 @@ void apply_global_option(Globals &g, const OptionSpec &o, const char *arg)
         if (s > 0 && ms == 0)
             ms = 1; // 0 means forever: a tiny timeout must not become that
         g.timeout = std::chrono::milliseconds(ms);
+    } else if (name == "tls") {
+        g.tls = true;
+    } else if (name == "ca") {
+        if (*arg == '\0')
+            throw UsageError("--ca wants a PEM file of CA certificates, not an empty string");
+        g.ca_file = arg;
+    } else if (name == "key") {
+        if (*arg == '\0')
+            throw UsageError("--key wants a file holding NAME:SECRET, not an empty string");
+        g.key_file = arg;
     } else if (name == "json") {
         g.json = true;
     }
@@ -128,6 +143,10 @@ void check_connection_options(const Globals &g)
 {
     if (!g.unix_path.empty() && (g.host_given || g.port_given))
         throw UsageError("--unix cannot be combined with --host or --port: choose one way to connect");
+    if (!g.unix_path.empty() && g.tls)
+        throw UsageError("--tls is for TCP; pixd serves unix sockets without TLS");
+    if (!g.ca_file.empty() && !g.tls)
+        throw UsageError("--ca only matters with --tls");
 }
 
 const OptionSpec *find_global_option(const std::string &name)

@@ -8,6 +8,7 @@
 #include "listen.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 
 struct write_req {
     uv_write_t req;
@@ -40,6 +41,7 @@ static void handle_closed(uv_handle_t *h) {
     if (--c->handles_open > 0)
         return;
     pixd_listener_unref(c->listener);
+    pixd_tls_free(c->tls);
     free(c->state);
     free(c);
 }
@@ -104,6 +106,8 @@ void pixd_conn_end(pixd_conn *c) {
     if (c->reading)
         uv_read_stop(&c->io.stream);
     c->reading = 0;
+    if (c->tls)
+        pixd_tls_close_notify(c);
     arm_timer(c, PIXD_CONN_LINGER_MS);
     if (c->queued == 0)
         finish_end(c);
@@ -149,8 +153,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     }
     c->bytes_in += (uint64_t)n;
     c->last_active = uv_now(c->srv->loop);
-    if (c->cstate == PIXD_CONN_OPEN)
+    if (c->cstate != PIXD_CONN_OPEN)
+        return;
+    if (!c->tls)
         c->handler->read(c, (const uint8_t *)buf->base, (size_t)n);
+    else if (pixd_tls_input(c, (const uint8_t *)buf->base, (size_t)n) < 0)
+        pixd_conn_close(c);
 }
 
 static void start_reading(pixd_conn *c) {
@@ -191,6 +199,13 @@ static void write_done(uv_write_t *req, int status) {
 
 int pixd_conn_write(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
                     pixd_release_cb release, void *ctx) {
+    if (c->tls && c->cstate != PIXD_CONN_CLOSING)
+        return pixd_tls_write(c, bufs, nbufs, release, ctx);
+    return pixd__conn_write_raw(c, bufs, nbufs, release, ctx);
+}
+
+int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
+                         pixd_release_cb release, void *ctx) {
     struct write_req *w;
     size_t len = 0;
     int r;
@@ -325,6 +340,16 @@ static int take_slot(pixd_conn *c) {
                     c->peer, (unsigned long long)srv->n_conns, o->max_connections);
         return PIXD_BYE_LIMIT;
     }
+    if (o->conn_rate) {
+        uint64_t now = uv_now(srv->loop);
+        if (pixd_ratelimit_blocked(&srv->connrate, (struct sockaddr *)&c->peer_addr, now,
+                                   NULL)) {
+            pixd_notice("refusing %s: more than %u new connections a second from this "
+                        "host (--conn-rate %u)", c->peer, o->conn_rate, o->conn_rate);
+            return PIXD_BYE_LIMIT;
+        }
+        pixd_ratelimit_hit(&srv->connrate, (struct sockaddr *)&c->peer_addr, now);
+    }
     r = pixd_hosts_acquire(&srv->hosts, (struct sockaddr *)&c->peer_addr,
                            o->max_per_host);
     if (r < 0) {
@@ -380,6 +405,12 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         uv_tcp_nodelay(&c->io.tcp, 1);
     c->last_active = uv_now(srv->loop);
     why = take_slot(c);
+    if (why && srv->tls_ctx && c->io.handle.type == UV_TCP) {
+        /* A refusal in plaintext would be garbage to a TLS client. */
+        srv->refused++;
+        pixd_conn_close(c);
+        return;
+    }
     if (why) {
         srv->refused++;
         /* The refusal is written in the handler's protocol, with no
@@ -393,6 +424,11 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
             pixd_conn_close(c);
             return;
         }
+    }
+    /* --tls-cert: TLS on every TCP listener; unix sockets stay local. */
+    if (srv->tls_ctx && c->io.handle.type == UV_TCP && !(c->tls = pixd_tls_new(srv->tls_ctx))) {
+        pixd_conn_close(c);
+        return;
     }
     if (c->handler->open && c->handler->open(c) < 0) {
         pixd_conn_close(c);

@@ -16,6 +16,7 @@
 
 typedef struct pixd_server pixd_server;
 typedef struct pixd_listener pixd_listener;
+typedef struct pixd_tls pixd_tls;
 
 /* Backpressure. Past HIGH queued bytes the layer stops reading from the
  * peer (a client that sends requests but never reads replies stalls
@@ -60,6 +61,10 @@ struct pixd_conn {
     size_t queued;         /* bytes handed to uv_write, not yet written */
     uint64_t last_active;  /* uv_now() of the last byte in or out */
     uint64_t bytes_in, bytes_out;
+    /* Access keys (auth/auth.h): who the peer proved to be, if anyone. */
+    char key_name[33];     /* "" until authenticated */
+    unsigned perms;        /* PIXD_PERM_* of that key */
+    pixd_tls *tls;         /* TLS session (tls.h), NULL for plaintext */
     pixd_conn *prev, *next; /* server's list */
 };
 
@@ -75,6 +80,10 @@ typedef void (*pixd_release_cb)(void *ctx);
  * connection is closing). release may be NULL for static data. */
 int pixd_conn_write(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
                     pixd_release_cb release, void *ctx);
+/* pixd_conn_write without TLS: the bytes go to the socket as they are.
+ * For tls.c, which writes ciphertext through it. */
+int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
+                         pixd_release_cb release, void *ctx);
 /* Queue malloc'd data; the layer frees it. Frees it on error too. */
 int pixd_conn_write_owned(pixd_conn *c, void *data, size_t len);
 /* Queue a copy of data. */

@@ -19,6 +19,7 @@ enum pixd_goodbye {
     PIXD_BYE_LIMIT = 1,    /* over --max-connections or --max-per-host */
     PIXD_BYE_IDLE,         /* nothing in either direction for --idle-timeout */
     PIXD_BYE_SHUTDOWN,     /* SIGTERM / SIGINT */
+    PIXD_BYE_NOT_TLS,      /* plaintext on a TLS listener; said in plaintext */
 };
 
 typedef struct pixd_handler {

@@ -74,11 +74,11 @@ static void describe_tcp(pixd_listener *l) {
 
 static int refuse_exposed(pixd_server *srv, const struct sockaddr *sa,
                           const char *text) {
-    if (srv->opt->insecure || pixd_addr_is_loopback(sa))
+    if (srv->opt->insecure || srv->keys || pixd_addr_is_loopback(sa))
         return 0;
     pixd_err("refusing to listen on %s: without access keys anyone who can "
-             "reach it could use pixd. Listen on loopback or a unix socket, "
-             "or pass --insecure if this network is trusted", text);
+             "reach it could use pixd. Give --keys FILE, listen on loopback or a "
+             "unix socket, or pass --insecure if this network is trusted", text);
     return -EACCES;
 }
 

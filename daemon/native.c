@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "conn.h"
 #include "handler.h"
 #include "log.h"
@@ -55,8 +56,11 @@ static int cmd_status(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     long n;
 
     pixproto_put_str(&b, PIXPROTO_TAG_AGENT, AGENT);
-    pixproto_put_u64(&b, PIXPROTO_TAG_PID, (uint64_t)getpid());
     pixproto_put_u64(&b, PIXPROTO_TAG_UPTIME_MS, pixd_server_uptime_ms(srv));
+    /* With keys, the details below are for admin keys only. */
+    if (!pixd_auth_allows(c, PIXD_PERM_ADMIN))
+        goto send;
+    pixproto_put_u64(&b, PIXPROTO_TAG_PID, (uint64_t)getpid());
     pixproto_put_u64(&b, PIXPROTO_TAG_CONNECTIONS, srv->n_conns);
     pixproto_put_u64(&b, PIXPROTO_TAG_STORE_BYTES, pixd_store_bytes(srv->store));
     for (pixd_listener *l = srv->listeners; l; l = l->next) {
@@ -70,6 +74,7 @@ static int cmd_status(pixd_conn *c, native_state *st, const pixproto_frame *f) {
                  (unsigned long long)srv->n_by_handler[i]);
         pixproto_put_str(&b, PIXPROTO_TAG_HANDLER_CONNS, line);
     }
+send:
     if (b.err) {
         int e = b.err;
         pixproto_buf_free(&b);
@@ -187,7 +192,7 @@ static int greet(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     snprintf(st->agent, sizeof st->agent, "%s", h.agent);
     pixd_debug("conn %llu %s: hello from \"%s\", version %d", (unsigned long long)c->id,
                c->peer, st->agent, v);
-    n = pixproto_build_welcome((uint32_t)v, PIXPROTO_MAX_BODY, AGENT, &buf);
+    n = pixd__native_welcome(c, st, (uint32_t)v, AGENT, &buf);
     pixd__native_send(c, n, buf);
     return 0;
 }
@@ -211,10 +216,14 @@ static int dispatch(pixd_conn *c, native_state *st, const pixproto_frame *f) {
 
     if (!st->version)
         return greet(c, st, f);
+    if (f->type == PIXPROTO_T_AUTH)
+        return pixd__native_auth(c, st, f);
     if (f->id == 0) {
         pixd__native_error(c, 0, PIXPROTO_EINVALID, "request id 0 is reserved; use ids from 1");
         return 0;
     }
+    if (!pixd__native_allowed(c, st, f))
+        return 0;
     if (!cmd->fn) {
         char msg[96];
         snprintf(msg, sizeof msg, "unknown message type 0x%02x", f->type);
@@ -266,6 +275,10 @@ static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
         break;
     case PIXD_BYE_SHUTDOWN:
         pixd__native_error(c, 0, PIXPROTO_ESHUTDOWN, "pixd is shutting down");
+        break;
+    case PIXD_BYE_NOT_TLS:
+        pixd__native_error(c, 0, PIXPROTO_EINVALID, "this listener speaks TLS: connect with TLS "
+                           "(pixctl --tls)");
         break;
     }
 }

@@ -13,6 +13,8 @@ typedef struct native_state {
     uint32_t version; /* 0 until HELLO was answered */
     char agent[64];
     native_req *reqs; /* requests still in progress (uploads, downloads, jobs) */
+    uint8_t challenge[32]; /* sent in WELCOME when keys are needed (native_auth.c) */
+    unsigned challenged : 1; /* challenge is fresh: one AUTH may answer it */
 } native_state;
 
 /* A request that outlives the frame that started it. When the connection
@@ -44,6 +46,14 @@ native_req *pixd__native_req_new(pixd_conn *c, native_state *st, uint32_t id, ui
 void pixd__native_req_done(native_req *req);
 /* Unlink req, set conn to NULL and call its cancel(). */
 void pixd__native_req_detach(native_req *req);
+
+/* native_auth.c */
+/* WELCOME for version v, with a fresh challenge when keys are needed. */
+long pixd__native_welcome(pixd_conn *c, native_state *st, uint32_t v, const char *agent,
+                          uint8_t **out);
+int pixd__native_auth(pixd_conn *c, native_state *st, const pixproto_frame *f);
+/* 1 when c may send f; otherwise sends the ERROR (AUTH or DENIED), 0. */
+int pixd__native_allowed(pixd_conn *c, native_state *st, const pixproto_frame *f);
 
 /* native_store.c */
 int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f);

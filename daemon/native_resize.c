@@ -332,6 +332,15 @@ static void resize_cancel(native_req *req) {
     rjob_free(j);
 }
 
+/* Jobs this connection has in flight, for --max-client-jobs: one client
+ * must not hold the whole queue. */
+static unsigned count_jobs(const native_state *st) {
+    unsigned n = 0;
+    for (const native_req *r = st->reqs; r; r = r->next)
+        n += r->type == PIXPROTO_T_RESIZE;
+    return n;
+}
+
 int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixd_server *srv = c->srv;
     char source[PIXPROTO_NAME_MAX + 1] = "", why[256] = "";
@@ -346,6 +355,13 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
     if ((r = parse_request(j, f, srv, source, why, sizeof why)) < 0) {
         rjob_free(j);
         pixd__native_error(c, f->id, r, why[0] ? why : NULL);
+        return 0;
+    }
+    if (count_jobs(st) >= srv->opt->max_client_jobs) {
+        rjob_free(j);
+        snprintf(why, sizeof why, "this connection already has %u jobs in flight "
+                 "(--max-client-jobs); wait for one to finish", srv->opt->max_client_jobs);
+        pixd__native_error(c, f->id, PIXPROTO_EBUSY, why);
         return 0;
     }
     /* Say "busy" before the client sends its image, not after. */

@@ -34,6 +34,11 @@ enum opt_id {
     O_CHECK_CONFIG,
     O_LOG_FORMAT,
     O_LOG_REQUESTS,
+    O_KEYS,
+    O_CONN_RATE,
+    O_MAX_CLIENT_JOBS,
+    O_TLS_CERT,
+    O_TLS_KEY,
     O_VERSION = 'V',
     O_HELP = 'h',
 };
@@ -60,6 +65,11 @@ static const optdef optdefs[] = {
      "most connections open at once, all listeners (default 4096)"},
     {"max-per-host", O_MAX_PER_HOST, required_argument, 0, "N",
      "most connections from one IP address (default 0: no limit)"},
+    {"conn-rate", O_CONN_RATE, required_argument, 0, "N",
+     "most new connections a second from one IP address, in bursts of N "
+     "(default 0: no limit)"},
+    {"max-client-jobs", O_MAX_CLIENT_JOBS, required_argument, 0, "N",
+     "most image jobs one native connection may have in flight (default 64)"},
     {"idle-timeout", O_IDLE_TIMEOUT, required_argument, 0, "SEC",
      "disconnect a client silent for SEC seconds (default 20, 0: never)"},
     {"store", O_STORE, required_argument, 0, "DIR",
@@ -87,6 +97,13 @@ static const optdef optdefs[] = {
      "refuse uploads that are not images (checked from their header)"},
     {"insecure", O_INSECURE, no_argument, 0, NULL,
      "allow listening beyond loopback without access keys"},
+    {"keys", O_KEYS, required_argument, 0, "FILE",
+     "access keys, one \"NAME SECRET PERMS\" a line (mode 600); every client then "
+     "needs one; reread on SIGHUP"},
+    {"tls-cert", O_TLS_CERT, required_argument, 0, "FILE",
+     "serve TLS on every TCP listener with this PEM certificate chain (needs --tls-key)"},
+    {"tls-key", O_TLS_KEY, required_argument, 0, "FILE",
+     "the PEM private key of --tls-cert"},
     {"log-level", O_LOG_LEVEL, required_argument, 0, "LEVEL",
      "error, warning, notice, info (default) or debug"},
     {"log-format", O_LOG_FORMAT, required_argument, 0, "FORMAT",
@@ -111,6 +128,7 @@ void pixd_options_defaults(pixd_options *o) {
     o->log_level = PIXD_LOG_INFO;
     o->max_pixels = 50000000ull;
     o->jpeg_quality = 85;
+    o->max_client_jobs = 64;
 }
 
 void pixd_options_usage(FILE *out) {
@@ -383,6 +401,29 @@ static int set_def(pixd_options *o, const optdef *d, const char *v, char *err,
         else
             o->verify_images = r;
         return 0;
+    case O_CONN_RATE:
+    case O_MAX_CLIENT_JOBS:
+        if (parse_uint(v, 100000, &n) < 0 || (d->id == O_MAX_CLIENT_JOBS && n == 0)) {
+            snprintf(err, errlen, "--%s: \"%.40s\" is not a number from %d to 100000",
+                     d->name, v, d->id == O_MAX_CLIENT_JOBS);
+            return -EINVAL;
+        }
+        if (d->id == O_CONN_RATE)
+            o->conn_rate = (unsigned)n;
+        else
+            o->max_client_jobs = (unsigned)n;
+        return 0;
+    case O_KEYS:
+    case O_TLS_CERT:
+    case O_TLS_KEY: {
+        char *dst = d->id == O_KEYS ? o->keys : d->id == O_TLS_CERT ? o->tls_cert : o->tls_key;
+        if (strlen(v) >= sizeof o->keys) {
+            snprintf(err, errlen, "--%s: path is too long", d->name);
+            return -EINVAL;
+        }
+        strcpy(dst, v);
+        return 0;
+    }
     case O_LOG_LEVEL:
         if ((r = pixd_log_parse_level(v)) < 0) {
             snprintf(err, errlen, "--log-level: \"%.40s\" is not one of error, "

@@ -26,6 +26,11 @@ typedef struct pixd_options {
     unsigned max_per_host;      /* 0: no per-host limit */
     unsigned idle_timeout_ms;   /* 0: never */
     int insecure;               /* allow non-loopback listeners without keys */
+    char keys[4096];            /* --keys FILE; "" = no access control */
+    char tls_cert[4096];        /* --tls-cert FILE; "" = no TLS */
+    char tls_key[4096];
+    unsigned conn_rate;         /* new connections a second per host; 0: no limit */
+    unsigned max_client_jobs;   /* jobs in flight per native connection */
     int log_level;
     char store[4096];           /* store directory; "" = the default */
     unsigned long long max_upload; /* bytes per file, 0: no limit */

@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "timelapse.h"
 #include "watchdog.h"
+#include "tls.h"
 
 /* How long in-flight work may take to finish after SIGTERM. */
 #define STOP_GRACE_MS 3000
@@ -65,8 +66,11 @@ void pixd_server_stop(pixd_server *srv) {
 
 static void reload(pixd_server *srv) {
     pixd_notify("RELOADING=1");
-    /* Later: keys (--keys) and other reloadable state hook in here. */
-    pixd_info("SIGHUP: reloaded (nothing reloadable is configured)");
+    /* Later: other reloadable state hooks in here. */
+    if (srv->opt->keys[0])
+        pixd_auth_reload(srv);
+    else
+        pixd_info("SIGHUP: reloaded (nothing reloadable is configured)");
     pixd_notify("READY=1");
 }
 
@@ -210,6 +214,12 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
     srv->start_hr = uv_hrtime();
     if ((r = pixd_hosts_init(&srv->hosts)) < 0)
         return r;
+    if ((r = pixd_auth_start(srv)) < 0)
+        return r;
+    /* --conn-rate N: bursts of N, then one every 1/N s. */
+    if ((r = pixd_ratelimit_init(&srv->connrate, 4096, opt->conn_rate,
+                                 opt->conn_rate ? 1000 / opt->conn_rate : 0)) < 0)
+        return r;
     uv_timer_init(loop, &srv->stop_timer);
     srv->stop_timer.data = srv;
     uv_unref((uv_handle_t *)&srv->stop_timer);
@@ -246,6 +256,19 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
         for (size_t i = 0; i < opt->n_models; i++)
             pixd_info("model %s: %s", opt->models[i].name, opt->models[i].path);
     }
+    if (opt->tls_cert[0] || opt->tls_key[0]) {
+        char err[700];
+        if (!opt->tls_cert[0] || !opt->tls_key[0]) {
+            pixd_err("TLS needs both --tls-cert FILE and --tls-key FILE");
+            return -EINVAL;
+        }
+        if ((r = pixd_tls_ctx_new(opt->tls_cert, opt->tls_key, &srv->tls_ctx, err,
+                                  sizeof err)) < 0) {
+            pixd_err("%s", err);
+            return r;
+        }
+        pixd_info("TLS on every TCP listener (certificate %s)", opt->tls_cert);
+    }
     if ((r = open_cameras(srv)) < 0)
         return r;
     if ((r = open_listeners(srv)) < 0)
@@ -277,6 +300,10 @@ void pixd_server_free(pixd_server *srv) {
     if (srv->loop)
         uv_run(srv->loop, UV_RUN_DEFAULT);
     pixd_hosts_free(&srv->hosts);
+    pixd_auth_stop(srv);
+    pixd_ratelimit_free(&srv->connrate);
+    pixd_tls_ctx_free(srv->tls_ctx);
+    srv->tls_ctx = NULL;
     pixd_store_free(srv->store);
     srv->store = NULL;
     pixd_hub_free(srv->hub);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "auth/auth.h"
+#include "auth/ratelimit.h"
 #include "camera/hub.h"
 #include "conn.h"
 #include "handler.h"
@@ -42,6 +44,10 @@ struct pixd_server {
     uint64_t n_by_handler[PIXD_H_COUNT_];
     uint64_t accepted, refused, next_conn_id;
     pixd_hosts hosts;
+    pixd_keys *keys;                  /* --keys; NULL: no access control */
+    pixd_ratelimit authfail;          /* failed authentications per host */
+    pixd_ratelimit connrate;          /* new connections per host (--conn-rate) */
+    struct ssl_ctx_st *tls_ctx;       /* --tls-cert/--tls-key; NULL: plaintext */
     pixd_store *store;
     pixd_jobs jobs;
     pixd_hub *hub;

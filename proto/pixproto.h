@@ -48,6 +48,8 @@ enum {
     X(STATUS_REPLY, 0x07, "status-reply") /* s->c: fields, see below */        \
     X(CANCEL, 0x08, "cancel")     /* c->s: abort request/stream with this id */ \
     X(DATA, 0x09, "data")         /* either way: a chunk of a large body */ \
+    X(AUTH, 0x0a, "auth")         /* c->s, id 0: KEY_NAME, CLIENT_NONCE, AUTH_MAC */ \
+    X(AUTHED, 0x0b, "authed")     /* s->c, id 0: PERMS, SERVER_MAC */ \
     X(PUT, 0x10, "put")           /* c->s: entry NAME, SIZE, SHA256; DATA follows */ \
     X(STORED, 0x11, "stored")     /* s->c: entry fields of the stored file */  \
     X(GET, 0x12, "get")           /* c->s: NAME */                             \
@@ -224,6 +226,13 @@ enum pixproto_tag {
     PIXPROTO_TAG_QUEUE_US = 57,   /* u64: time waiting for a worker */
     PIXPROTO_TAG_PROCESS_US = 58, /* u64: decode + resize + encode */
     PIXPROTO_TAG_IN_TYPE = 59,    /* str: jpeg, png, webp, bmp, gif */
+    /* Access keys (WELCOME, AUTH, AUTHED); see pixproto_auth.h */
+    PIXPROTO_TAG_CHALLENGE = 80,  /* 32 bytes, WELCOME: present when a key is needed */
+    PIXPROTO_TAG_KEY_NAME = 81,   /* str, AUTH: the key's name */
+    PIXPROTO_TAG_CLIENT_NONCE = 82, /* 32 bytes, AUTH */
+    PIXPROTO_TAG_AUTH_MAC = 83,   /* 32 bytes, AUTH: HMAC-SHA256 proof */
+    PIXPROTO_TAG_SERVER_MAC = 84, /* 32 bytes, AUTHED: the server knows the secret too */
+    PIXPROTO_TAG_PERMS = 85,      /* str, AUTHED: "read,write,admin" */
     /* Cameras (NAME, WIDTH, HEIGHT, SIZE, SOURCE are shared) */
     PIXPROTO_TAG_CAMERA = 60,     /* bytes: one camera's fields, nested (CAMS_REPLY) */
     PIXPROTO_TAG_STATE = 61,      /* str: starting, online, offline */

@@ -11,14 +11,18 @@
 #define PIXPROTO_CLIENT_HPP
 
 #include "pixproto.hpp"
+#include "pixproto_auth.h"
 #include "pixproto_socket.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +36,26 @@
 #include <sys/uio.h>
 
 namespace pixproto {
+
+namespace detail {
+/* A byte stream layered over the client's socket (TLS, in pixproto_tls.hpp).
+ * Calls never block: they return -1 when they would, and want() then says
+ * which poll event to wait for. */
+struct Transport {
+    virtual ~Transport() = default;
+    /* Bytes read (> 0), 0 at the end of the stream, -1 would block; throws
+     * ConnectionError on failure. */
+    virtual long recv(void *buf, size_t n) = 0;
+    /* Bytes written (> 0) or -1 would block; throws ConnectionError. */
+    virtual long send(const void *buf, size_t n) = 0;
+    /* Bytes already received and decrypted, not yet read. */
+    virtual bool pending() const = 0;
+    virtual short want() const = 0;
+};
+/* Called on a connected socket before HELLO, within the timeout. */
+using Wrap = std::function<std::unique_ptr<Transport>(int fd, const std::string &host,
+                                                      std::chrono::milliseconds timeout)>;
+} // namespace detail
 
 /* A blocking client for one connection to pixd.
  *
@@ -66,10 +90,13 @@ public:
      * server answers HELLO with ERROR (e.g. LIMIT). getaddrinfo() itself
      * is not bounded by the timeout. */
     static Client connect_tcp(const std::string &host, uint16_t port, Timeout timeout,
-                              const std::string &agent = default_agent())
+                              const std::string &agent = default_agent(),
+                              const detail::Wrap &wrap = {})
     {
         detail::Dialed d = detail::dial_tcp(host, port, timeout);
         Client c(std::move(d.fd), d.peer, timeout);
+        if (wrap)
+            c.transport_ = wrap(c.fd_.get(), host, timeout);
         c.handshake(agent);
         return c;
     }
@@ -116,6 +143,58 @@ public:
      * class comment); -1 turns this off. The descriptor stays the caller's. */
     void set_interrupt_fd(int fd) noexcept { interrupt_fd_ = fd; }
     int interrupt_fd() const noexcept { return interrupt_fd_; }
+
+    /* True when WELCOME carried a challenge: every request but PING then
+     * needs authenticate() first. */
+    bool needs_key() const noexcept { return needs_key_; }
+    /* After authenticate(): the key's permissions, "read,write". */
+    const std::string &perms() const noexcept { return perms_; }
+
+    /* Answers WELCOME's challenge with the key NAME:SECRET (pixd-protocol(7),
+     * "Access keys") and checks the server's proof that it knows the secret
+     * too. Throws Error (AUTH: unknown key or wrong secret; the server then
+     * closes the connection) or ConnectionError. */
+    void authenticate(const std::string &name, const std::string &secret)
+    {
+        usable();
+        if (!needs_key_)
+            throw std::logic_error("pixproto::Client::authenticate: the server asked for no key");
+        std::array<uint8_t, PIXPROTO_NONCE_SIZE> nonce{};
+        detail::check(pixproto_auth_random(nonce.data(), nonce.size()),
+                      "cannot get random bytes for the handshake");
+        uint8_t *out = nullptr;
+        long rc = pixproto_build_auth(secret.data(), secret.size(), welcome_.version,
+                                      challenge_.data(), nonce.data(), name.c_str(), &out);
+        std::vector<uint8_t> wire = detail::take_encoded(rc, out, "cannot encode AUTH");
+        open_.insert(0);
+        Frame f;
+        try {
+            write_all(wire.data(), wire.size(), nullptr, 0);
+            f = receive(0);
+        } catch (...) {
+            open_.erase(0);
+            throw;
+        }
+        open_.erase(0);
+        if (f.type != PIXPROTO_T_AUTHED)
+            fail(Error(PIXPROTO_EBADFRAME, "the server answered AUTH with " + f.type_name() +
+                                               " instead of AUTHED"));
+        pixproto_frame v = f.view();
+        pixproto_authed a{};
+        if (pixproto_parse_authed(&v, &a) < 0)
+            fail(Error(PIXPROTO_EBADBODY, "malformed AUTHED from the server"));
+        uint8_t expect[PIXPROTO_MAC_SIZE];
+        detail::check(pixproto_auth_mac(secret.data(), secret.size(), welcome_.version,
+                                        challenge_.data(), nonce.data(), name.c_str(),
+                                        PIXPROTO_AUTH_SERVER, expect),
+                      "cannot compute the handshake's MAC");
+        if (!pixproto_auth_mac_equal(expect, a.server_mac))
+            fail(Error(PIXPROTO_EAUTH, "the server's proof of the key is wrong: it is not the "
+                                       "pixd that holds this key"));
+        a.perms[sizeof a.perms - 1] = '\0';
+        perms_ = a.perms;
+        needs_key_ = false;
+    }
 
     /* Sends PING with an 8-byte token, checks that PONG echoes it, and
      * returns the round trip. */
@@ -337,6 +416,11 @@ private:
         } catch (const Error &e) {
             fail(e);
         }
+        pixproto_frame v = f.view();
+        int rc = pixproto_parse_challenge(&v, challenge_.data());
+        if (rc < 0)
+            fail(Error(rc, "malformed challenge in the server's WELCOME"));
+        needs_key_ = rc == 1;
     }
 
     static void expect_type(const Frame &f, uint8_t type)
@@ -363,6 +447,7 @@ private:
     {
         if (!broken_)
             broken_ = std::make_exception_ptr(e);
+        transport_.reset();
         fd_.reset();
         throw e;
     }
@@ -386,6 +471,10 @@ private:
     void pump(const detail::Deadline &dl)
     {
         usable();
+        if (transport_ && transport_->pending()) {
+            read_some();
+            return;
+        }
         short rev = detail::wait_fd(fd_.get(), POLLIN, dl, interrupt_fd_);
         if (rev == 0)
             throw timed_out();
@@ -399,7 +488,18 @@ private:
         if (rbuf_.empty())
             rbuf_.resize(read_size);
         uint8_t *buf = rbuf_.data();
-        ssize_t n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+        ssize_t n;
+        if (transport_) {
+            try {
+                n = transport_->recv(buf, rbuf_.size());
+            } catch (const ConnectionError &e) {
+                fail(e);
+            }
+            if (n < 0)
+                return;
+        } else {
+            n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+        }
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 return;
@@ -445,6 +545,10 @@ private:
     void write_all(const void *a, size_t alen, const void *b, size_t blen)
     {
         usable();
+        if (transport_) {
+            write_transport(a, alen, b, blen);
+            return;
+        }
         iovec iov[2] = {{const_cast<void *>(a), alen}, {const_cast<void *>(b), blen}};
         size_t first = 0;
         bool started = false;
@@ -506,6 +610,50 @@ private:
         }
     }
 
+    /* write_all through the transport (TLS): its records cannot be split
+     * by sendmsg, and an interrupted frame ends the connection. */
+    void write_transport(const void *a, size_t alen, const void *b, size_t blen)
+    {
+        const uint8_t *p[2] = {static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b)};
+        size_t left[2] = {alen, blen};
+        bool started = false;
+        detail::Deadline dl(timeout_);
+        for (int i = 0; i < 2; ++i) {
+            while (left[i] > 0) {
+                long n;
+                try {
+                    n = transport_->send(p[i], left[i]);
+                } catch (const ConnectionError &e) {
+                    fail(e);
+                }
+                if (n > 0) {
+                    started = true;
+                    p[i] += n;
+                    left[i] -= static_cast<size_t>(n);
+                    continue;
+                }
+                short rev;
+                try {
+                    rev = detail::wait_fd(fd_.get(), transport_->want() | POLLIN, dl,
+                                          interrupt_fd_);
+                } catch (const Interrupted &) {
+                    if (started)
+                        fail(Interrupted("interrupted in the middle of a frame; the connection "
+                                         "was closed"));
+                    throw;
+                }
+                if (rev == 0) {
+                    ConnectionError e = timed_out();
+                    if (started)
+                        fail(e);
+                    throw e;
+                }
+                if ((rev & POLLIN) && !(transport_->want() & POLLIN))
+                    read_some();
+            }
+        }
+    }
+
     /* Reads what is already buffered, so that an ERROR with id 0 the server
      * sent before closing is what gets reported. */
     void drain_after_error()
@@ -523,10 +671,14 @@ private:
     }
 
     detail::UniqueFd fd_;
+    std::unique_ptr<detail::Transport> transport_; /* TLS; null: plain socket */
     std::string peer_;
     Timeout timeout_;
     Decoder decoder_;
     Welcome welcome_;
+    bool needs_key_ = false;
+    std::array<uint8_t, PIXPROTO_NONCE_SIZE> challenge_{};
+    std::string perms_;
     std::deque<Frame> inbox_;           /* arrived, not yet received */
     std::unordered_set<uint32_t> open_; /* ids in flight */
     uint32_t next_id_ = 1;

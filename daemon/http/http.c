@@ -15,6 +15,7 @@
 #include "../log.h"
 #include "../server.h"
 #include "http_internal.h"
+#include "routes.h"
 #include "pixd-config.h"
 
 #define PENDING_MAX (64u << 10)
@@ -240,6 +241,7 @@ static int on_headers_complete(http_parser *p) {
     const pixd_http_route *route;
     unsigned allowed = 0;
     const char *expect;
+    int rc;
 
     uv_timer_stop(hc->header_timer);
     hc->active = 1;
@@ -284,11 +286,13 @@ static int on_headers_complete(http_parser *p) {
         return 0;
     }
     r->route = route;
+    if ((rc = pixd_http_authorize(r)) != 0)
+        return route_status(hc, rc);
     expect = pixd_http_header(r, "Expect");
     if (expect && strcasecmp(expect, "100-continue") == 0 && r->has_body) {
         /* Checked below: a refusal goes out instead of the 100. */
         hc->routed = 1;
-        int rc = route->begin ? route->begin(r) : 0;
+        rc = route->begin ? route->begin(r) : 0;
         if (rc >= 400)
             return route_status(hc, rc);
         if (!r->started)
@@ -436,7 +440,16 @@ static void http_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     int n;
     static const char body_limit[] = "{\"error\":\"Service Unavailable\",\"message\":\"too many "
                                      "connections; try again later\"}\n";
+    static const char body_tls[] = "{\"error\":\"Bad Request\",\"message\":\"this port speaks "
+                                   "HTTPS: use https://\"}\n";
     http_conn *hc = c->state;
+    if (why == PIXD_BYE_NOT_TLS) {
+        n = snprintf(buf, sizeof buf, "HTTP/1.1 400 Bad Request\r\nServer: pixd/%s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s", PIXD_VERSION, sizeof body_tls - 1, body_tls);
+        pixd_conn_write_copy(c, buf, (size_t)n);
+        return;
+    }
     if (why == PIXD_BYE_LIMIT) {
         pixd__http_date_now(date, sizeof date);
         n = snprintf(buf, sizeof buf, "HTTP/1.1 503 Service Unavailable\r\nServer: pixd/%s\r\n"

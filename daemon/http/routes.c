@@ -1,6 +1,7 @@
 /* The route table and the path matcher. */
 #include <string.h>
 
+#include "auth/keys.h"
 #include "routes.h"
 
 static const pixd_http_route *const table[] = {
@@ -21,6 +22,37 @@ static const pixd_http_route *const table[] = {
     &pixd_route_usnapshot,
 };
 #define NROUTES (sizeof table / sizeof table[0])
+
+/* What each route needs with --keys (auth/keys.h): for GET and HEAD, and
+ * for the other methods. A route missing here needs admin, so a route
+ * added without a row fails closed. */
+static const struct {
+    const pixd_http_route *route;
+    unsigned get, other;
+} perms[] = {
+    {&pixd_route_page, PIXD_HTTP_OPEN, PIXD_HTTP_OPEN},
+    {&pixd_route_asset, PIXD_HTTP_OPEN, PIXD_HTTP_OPEN},
+    {&pixd_route_healthz, PIXD_HTTP_OPEN, PIXD_HTTP_OPEN},
+    {&pixd_route_metrics, PIXD_PERM_ADMIN, PIXD_PERM_ADMIN},
+    {&pixd_route_status, PIXD_PERM_ADMIN, PIXD_PERM_ADMIN},
+    {&pixd_route_images, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_image, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_resize, PIXD_PERM_WRITE, PIXD_PERM_WRITE},
+    {&pixd_route_models, PIXD_PERM_READ, PIXD_PERM_READ},
+    {&pixd_route_classify, PIXD_PERM_WRITE, PIXD_PERM_WRITE},
+    {&pixd_route_cameras, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_snapshot, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_stream, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_ustream, PIXD_PERM_READ, PIXD_PERM_WRITE},
+    {&pixd_route_usnapshot, PIXD_PERM_READ, PIXD_PERM_WRITE},
+};
+
+unsigned pixd_http_route_perm(const pixd_http_route *route, enum pixd_http_method m) {
+    for (size_t i = 0; i < sizeof perms / sizeof perms[0]; i++)
+        if (perms[i].route == route)
+            return m == PIXD_GET || m == PIXD_HEAD ? perms[i].get : perms[i].other;
+    return PIXD_PERM_ADMIN;
+}
 
 static pixd_http_stats stats[NROUTES + 1];
 
@@ -47,7 +79,8 @@ const pixd_http_route *pixd_http_match(pixd_http_req *r, unsigned *allowed) {
     unsigned m = r->method == PIXD_HEAD ? PIXD_GET | PIXD_HEAD : r->method;
     *allowed = 0;
     for (size_t i = 0; i < NROUTES; i++) {
-        char param[sizeof r->param];
+        /* Empty for patterns without '*': match() only writes it there. */
+        char param[sizeof r->param] = "";
         if (!match(table[i]->pattern, r->path, param, sizeof param))
             continue;
         *allowed |= table[i]->methods;

@@ -27,6 +27,14 @@ extern const pixd_http_route pixd_route_usnapshot;  /* GET /snapshot[?camera=NAM
  * calls this first; -1 when the query asks for neither, else what begin()
  * returns (the request then belongs to /stream or /snapshot). */
 int pixd_http_camera_action(pixd_http_req *r);
+/* routes.c: the PIXD_PERM_* bits a request to route with method m needs
+ * when pixd has keys, or PIXD_HTTP_OPEN (no key needed). */
+#define PIXD_HTTP_OPEN 0x100u
+unsigned pixd_http_route_perm(const pixd_http_route *route, enum pixd_http_method m);
+/* auth.c: 0 when the request may go on to its route; otherwise the 401 or
+ * 403 has been sent and that status is returned. */
+int pixd_http_authorize(pixd_http_req *r);
+
 /* routes_web.c */
 extern const pixd_http_route pixd_route_page;       /* GET / */
 extern const pixd_http_route pixd_route_asset;      /* GET /static/NAME */

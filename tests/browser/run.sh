@@ -26,4 +26,4 @@ fi
 
 # Playwright must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-exec node --test --test-reporter=spec test_page.mjs
+exec node --test --test-reporter=spec test_page.mjs test_keys.mjs

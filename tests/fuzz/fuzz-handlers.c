@@ -40,6 +40,20 @@ static void start(void) {
         fprintf(stderr, "fuzz-handlers: setup: %s\n", err);
         abort();
     }
+#ifdef FUZZ_WITH_KEYS
+    {
+        /* Keys on: every input meets the handshake and the gates. */
+        static const char keys[] = "k 0123456789abcdef0123 read,write,admin\n";
+        char path[96];
+        int kfd;
+        snprintf(path, sizeof path, "%s/keys", dir);
+        kfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (kfd < 0 || write(kfd, keys, sizeof keys - 1) != (ssize_t)(sizeof keys - 1) ||
+            pixd_options_set(&opt, "keys", path, err, sizeof err) < 0)
+            abort();
+        close(kfd);
+    }
+#endif
     if (uv_loop_init(&loop) < 0 || pixd_server_start(&srv, &loop, &opt) < 0)
         abort();
     for (pixd_listener *l = srv.listeners; l; l = l->next) {

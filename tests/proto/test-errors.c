@@ -57,7 +57,7 @@ static void errors_every_type_has_a_name(void **state)
 
 static void errors_unknown_type_has_no_name(void **state)
 {
-    const int unknown[] = {0, 0x0a, 0x7f, 0xff, 0x100, -1, INT_MIN};
+    const int unknown[] = {0, 0x0f, 0x7f, 0xff, 0x100, -1, INT_MIN};
 
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_null(pixproto_type_name(unknown[i]));

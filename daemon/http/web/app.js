@@ -57,6 +57,50 @@
 
   const enc = encodeURIComponent;
 
+  // ---- access key ----
+  // With --keys pixd answers 401 without a key. The page asks once and
+  // keeps it for this tab (sessionStorage); requests send it as a bearer
+  // token, and a cookie carries it for <img> streams, snapshots and
+  // thumbnails, which cannot send headers (pixd takes the cookie on reads
+  // only).
+  const KEY_ITEM = 'pixd-key';
+  let keyDeclined = false;
+  const storedKey = () => sessionStorage.getItem(KEY_ITEM) || '';
+  function setKeyCookie(k) {
+    document.cookie = `pixd_key=${enc(k)}; path=/; SameSite=Strict`;
+  }
+  if (storedKey()) setKeyCookie(storedKey());
+
+  function withKey(headers) {
+    const k = storedKey();
+    return k ? { ...(headers || {}), Authorization: `Bearer ${k}` } : headers || {};
+  }
+
+  // After a 401: ask for a key (once, unless the one given was refused).
+  function askKey() {
+    if (keyDeclined) return false;
+    const k = window.prompt('This pixd needs an access key (NAME:SECRET):', '');
+    if (!k || !k.includes(':')) {
+      keyDeclined = true;
+      return false;
+    }
+    sessionStorage.setItem(KEY_ITEM, k.trim());
+    setKeyCookie(k.trim());
+    return true;
+  }
+
+  async function apiFetch(url, opts) {
+    const o = opts || {};
+    let r = await fetch(url, { ...o, headers: withKey(o.headers) });
+    if (r.status === 401 && askKey()) r = await fetch(url, { ...o, headers: withKey(o.headers) });
+    return r;
+  }
+
+  function keyXhr(xhr) {
+    const k = storedKey();
+    if (k) xhr.setRequestHeader('Authorization', `Bearer ${k}`);
+  }
+
   // ---- connection state ----
 
   const conn = $('conn');
@@ -200,7 +244,7 @@
 
   async function pollCameras() {
     try {
-      const r = await fetch(`${API}/cameras`, { cache: 'no-store' });
+      const r = await apiFetch(`${API}/cameras`, { cache: 'no-store' });
       if (!r.ok) throw new Error(`cameras: ${r.status}`);
       renderCameras(await r.json());
       setConnected(true);
@@ -266,7 +310,7 @@
       clearTimeout(armTimer);
       del.disabled = true;
       try {
-        const r = await fetch(path, { method: 'DELETE' });
+        const r = await apiFetch(path, { method: 'DELETE' });
         if (!r.ok && r.status !== 404) throw new Error(errorMessage(r.status, r.statusText, await r.text()));
         fig.remove();
         cards.delete(e.name);
@@ -316,7 +360,7 @@
   async function loadGallery() {
     clearTimeout(galleryTimer);
     try {
-      const r = await fetch(`${API}/images`, { cache: 'no-store' });
+      const r = await apiFetch(`${API}/images`, { cache: 'no-store' });
       if (!r.ok) throw new Error(`images: ${r.status}`);
       const j = await r.json();
       renderGallery(Array.isArray(j) ? j : (j.images || []));
@@ -352,6 +396,7 @@
     const u = queue.shift();
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', imagePath(u.file.name));
+    keyXhr(xhr);
     xhr.setRequestHeader('Content-Type', u.file.type || 'application/octet-stream');
     u.status.textContent = `0 / ${fmtBytes(u.file.size)}`;
     xhr.upload.addEventListener('progress', (ev) => {
@@ -456,6 +501,7 @@
     resizeProgress.value = 0;
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${API}/resize?${q}`);
+    keyXhr(xhr);
     xhr.responseType = 'blob';
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     xhr.upload.addEventListener('progress', (e) => {
