@@ -405,7 +405,7 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         uv_tcp_nodelay(&c->io.tcp, 1);
     c->last_active = uv_now(srv->loop);
     why = take_slot(c);
-    if (why && srv->tls_ctx && c->io.handle.type == UV_TCP) {
+    if (why && srv->tls_ctx && c->handler->tls && c->io.handle.type == UV_TCP) {
         /* A refusal in plaintext would be garbage to a TLS client. */
         srv->refused++;
         pixd_conn_close(c);
@@ -425,8 +425,10 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
             return;
         }
     }
-    /* --tls-cert: TLS on every TCP listener; unix sockets stay local. */
-    if (srv->tls_ctx && c->io.handle.type == UV_TCP && !(c->tls = pixd_tls_new(srv->tls_ctx))) {
+    /* --tls-cert: TLS on every native and HTTP TCP listener; unix sockets
+     * stay local. */
+    if (srv->tls_ctx && c->handler->tls && c->io.handle.type == UV_TCP &&
+        !(c->tls = pixd_tls_new(srv->tls_ctx))) {
         pixd_conn_close(c);
         return;
     }

@@ -47,6 +47,9 @@ typedef struct pixd_handler {
      * err. NULL: the handler takes none. A connection reads them from
      * c->listener->params. */
     int (*check_params)(const pixd_params *p, char *err, size_t errlen);
+    /* 1: with --tls-cert this protocol is spoken inside TLS on TCP. The
+     * seed tools' clients cannot, so their listeners stay plaintext. */
+    int tls;
 } pixd_handler;
 
 /* The table, indexed by enum pixd_handler_id; rows in handlers.c. */

@@ -312,4 +312,5 @@ const pixd_handler pixd_native_handler = {
     .goodbye = native_goodbye,
     .drain = native_drain,
     .close = native_close,
+    .tls = 1,
 };

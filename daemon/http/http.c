@@ -509,5 +509,6 @@ const pixd_handler pixd_http_handler = {
     .goodbye = http_goodbye,
     .drain = http_drain,
     .close = http_close,
+    .tls = 1,
 };
 

@@ -297,6 +297,8 @@ static void sn_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     case PIXD_BYE_SHUTDOWN:
         fail(c, "pixd is shutting down");
         break;
+    case PIXD_BYE_NOT_TLS: /* legacy listeners never speak TLS */
+        break;
     }
 }
 
