@@ -315,6 +315,46 @@ class LegacyPredict(LegacyCase):
         a.send(b"WHAT")
         self.expect(a, b"2?")
 
+    def test_legacy_predict_busy_is_6_and_goes_on(self):
+        # One worker and a queue of 8: twenty PREDs of a large image sent at
+        # once cannot all be taken; the refused ones hear 6 and carry on.
+        p = self.start(*self.models, "--workers", "1", "--max-upload", "4M",
+                       listen=self.pixd_listen)
+        big = image_bytes("JPEG", (3000, 2500), RED)
+        self.assertLess(len(big), 4 << 20)
+        cs = []
+        for _ in range(20):
+            c = self.session(p)
+            self.mode(c, b"INCE")
+            self.send_file(c, big)
+            self.expect(c, b"0?")
+            cs.append(c)
+        for c in cs:
+            c.send(b"PRED")
+        replies = [c.recv_exact(1) for c in cs]
+        self.assertIn(b"6", replies)
+        self.assertIn(b"0", replies)
+        for c, r in zip(cs, replies):
+            self.expect(c, b"P?" if r == b"0" else b"?")
+        c = cs[replies.index(b"6")]
+        c.send(b"PRED")
+        self.expect(c, b"0P?")
+        self.wait_log("every worker is busy", p)
+
+    def test_legacy_predict_shutdown_mid_exchange(self):
+        a, b = self.session(), self.session()
+        self.mode(a, b"INCE")
+        self.send_file(a, self.red)
+        self.expect(a, b"0?")
+        a.send(b"PRED")
+        b.send(b"FILE" + size_field(len(self.red)) + self.red[:50])
+        self.expect(b, b"0")
+        self.assertEqual(self.pixd.stop(), 0)
+        for c in (a, b):
+            self.assertTrue(c.closed())
+        self.assertIn(a.buf, (b"", b"0P?"))
+        self.assertEqual(b.buf, b"")
+
 
 if __name__ == "__main__":
     unittest.main()
