@@ -59,6 +59,7 @@ enum pixd_handler_id {
     PIXD_H_LEGACY_RESIZE,
     PIXD_H_LEGACY_SNAPSHOT,
     PIXD_H_LEGACY_CAMFEED,
+    PIXD_H_LEGACY_PREDICT,
     PIXD_H_COUNT_
 };
 

@@ -7,6 +7,7 @@ extern const pixd_handler pixd_http_handler;
 extern const pixd_handler pixd_legacy_resize_handler;
 extern const pixd_handler pixd_legacy_snapshot_handler;
 extern const pixd_handler pixd_legacy_camfeed_handler;
+extern const pixd_handler pixd_legacy_predict_handler;
 
 const pixd_handler *const pixd_handlers[PIXD_H_COUNT_] = {
     [PIXD_H_NATIVE] = &pixd_native_handler,
@@ -14,6 +15,7 @@ const pixd_handler *const pixd_handlers[PIXD_H_COUNT_] = {
     [PIXD_H_LEGACY_RESIZE] = &pixd_legacy_resize_handler,
     [PIXD_H_LEGACY_SNAPSHOT] = &pixd_legacy_snapshot_handler,
     [PIXD_H_LEGACY_CAMFEED] = &pixd_legacy_camfeed_handler,
+    [PIXD_H_LEGACY_PREDICT] = &pixd_legacy_predict_handler,
 };
 
 const pixd_handler *pixd_handler_find(const char *name) {

@@ -45,6 +45,13 @@ static void start(void) {
         fprintf(stderr, "fuzz-legacy: setup: %s\n", err);
         abort();
     }
+#ifdef LEGACY_MODEL
+    /* legacy-predict: a model for MODE and PRED (needs PIXD_MODULE_DIR). */
+    if (pixd_options_set(&opt, "model", LEGACY_MODEL, err, sizeof err) < 0) {
+        fprintf(stderr, "fuzz-legacy: setup: %s\n", err);
+        abort();
+    }
+#endif
     if (uv_loop_init(&loop) < 0 || pixd_server_start(&srv, &loop, &opt) < 0)
         abort();
     port = atoi(strrchr(srv.listeners->addr, ':') + 1);
