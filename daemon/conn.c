@@ -405,6 +405,13 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         uv_tcp_nodelay(&c->io.tcp, 1);
     c->last_active = uv_now(srv->loop);
     why = take_slot(c);
+    /* --keys: a seed-protocol client is admitted by its listener's as=
+     * key or by coming from loopback; others hear why in the protocol. */
+    if (!why && !c->handler->own_auth && !pixd_auth_allows(c, c->handler->perm)) {
+        pixd_info("conn %llu %s: %s refused: not loopback and the listener has no as=KEY "
+                  "with the permission", (unsigned long long)c->id, c->peer, c->handler->name);
+        why = PIXD_BYE_DENIED;
+    }
     if (why && srv->tls_ctx && c->handler->tls && c->io.handle.type == UV_TCP) {
         /* A refusal in plaintext would be garbage to a TLS client. */
         srv->refused++;

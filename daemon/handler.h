@@ -20,6 +20,7 @@ enum pixd_goodbye {
     PIXD_BYE_IDLE,         /* nothing in either direction for --idle-timeout */
     PIXD_BYE_SHUTDOWN,     /* SIGTERM / SIGINT */
     PIXD_BYE_NOT_TLS,      /* plaintext on a TLS listener; said in plaintext */
+    PIXD_BYE_DENIED,       /* --keys: a seed-protocol client this listener does not admit */
 };
 
 typedef struct pixd_handler {
@@ -50,6 +51,12 @@ typedef struct pixd_handler {
     /* 1: with --tls-cert this protocol is spoken inside TLS on TCP. The
      * seed tools' clients cannot, so their listeners stay plaintext. */
     int tls;
+    /* 1: clients prove a key in the protocol (native, HTTP). 0: the seed
+     * tools' protocols, which cannot: with --keys a client gets the
+     * permissions of the listener's as=NAME key, or all of them from
+     * loopback, and needs perm (PIXD_PERM_* of auth/keys.h) to connect. */
+    int own_auth;
+    unsigned perm;
 } pixd_handler;
 
 /* The table, indexed by enum pixd_handler_id; rows in handlers.c. */

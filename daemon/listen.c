@@ -204,6 +204,7 @@ int pixd_listen_spec_open(pixd_server *srv, const pixd_listen_spec *spec) {
         while (l->next)
             l = l->next;
         l->params = spec->params;
+        memcpy(l->as, spec->as, sizeof l->as);
     }
     return r;
 }

@@ -280,6 +280,9 @@ static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
         pixd__native_error(c, 0, PIXPROTO_EINVALID, "this listener speaks TLS: connect with TLS "
                            "(pixctl --tls)");
         break;
+    case PIXD_BYE_DENIED: /* for the seed protocols; native clients prove a key */
+        pixd__native_error(c, 0, PIXPROTO_EDENIED, "permission denied");
+        break;
     }
 }
 
@@ -313,4 +316,5 @@ const pixd_handler pixd_native_handler = {
     .drain = native_drain,
     .close = native_close,
     .tls = 1,
+    .own_auth = 1,
 };

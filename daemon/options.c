@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth/keys.h"
 #include "config.h"
 #include "handler.h"
 #include "log.h"
@@ -224,6 +225,27 @@ static int parse_bool(const char *s) {
     return -EINVAL;
 }
 
+/* as=NAME (a key of --keys) is the connection layer's, for the seed
+ * protocols only: native and HTTP clients prove their own key. */
+static int params_without_as(const pixd_handler *h, const pixd_params *in, pixd_params *out,
+                             char *why, size_t whylen) {
+    const char *as = pixd_params_get(in, "as");
+    out->n = 0;
+    if (as && h->own_auth) {
+        snprintf(why, whylen, "as= is for the seed tools' protocols; %s clients prove their "
+                 "own key (--keys)", h->name);
+        return -EINVAL;
+    }
+    if (as && !pixd_key_name_ok(as)) {
+        snprintf(why, whylen, "as=%.40s: not a key name (letters, digits, '-', '_', '.')", as);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < in->n; i++)
+        if (strcmp(in->p[i].key, "as") != 0)
+            out->p[out->n++] = in->p[i];
+    return 0;
+}
+
 static int set_listen(pixd_options *o, const char *v, char *err, size_t errlen) {
     const char *eq = strchr(v, '=');
     pixd_listen_spec *sp;
@@ -258,13 +280,18 @@ static int set_listen(pixd_options *o, const char *v, char *err, size_t errlen) 
         const pixd_handler *h = pixd_handler_find(sp->handler);
         size_t at = pixd_params_split(sp->addr);
         int has = sp->addr[at] != '\0';
+        pixd_params own; /* the handler's own keys: all but as= */
         if (pixd_params_parse(has ? sp->addr + at + 1 : "", &sp->params, why, sizeof why) < 0 ||
-            (h->check_params ? h->check_params(&sp->params, why, sizeof why)
-                             : pixd_params_check_known(&sp->params, NULL, h->name, why,
+            params_without_as(h, &sp->params, &own, why, sizeof why) < 0 ||
+            (h->check_params ? h->check_params(&own, why, sizeof why)
+                             : pixd_params_check_known(&own, NULL, h->name, why,
                                                        sizeof why)) < 0) {
             snprintf(err, errlen, "--listen %s: %s", v, why);
             return -EINVAL;
         }
+        snprintf(sp->as, sizeof sp->as, "%s", pixd_params_get(&sp->params, "as") ?
+                 pixd_params_get(&sp->params, "as") : "");
+        sp->params = own;
         sp->addr[at] = '\0';
     }
     if (pixd_addr_parse(sp->addr, &a, why, sizeof why) < 0) {

@@ -17,6 +17,7 @@ typedef struct pixd_listen_spec {
     char handler[32];
     char addr[300];
     pixd_params params; /* ",KEY=VALUE" after ADDR, checked by the handler */
+    char as[33];        /* ",as=NAME": the key a seed-protocol client acts as */
 } pixd_listen_spec;
 
 typedef struct pixd_options {

@@ -206,6 +206,28 @@ static int open_listeners(pixd_server *srv) {
     return 0;
 }
 
+/* Every as=NAME of --listen names a key of --keys (a typo would lock
+ * the listener's clients out, silently). */
+static int check_listener_keys(pixd_server *srv) {
+    const pixd_options *o = srv->opt;
+    for (size_t i = 0; i < o->n_listens; i++) {
+        const char *as = o->listens[i].as;
+        if (!as[0])
+            continue;
+        if (!srv->keys) {
+            pixd_err("--listen %s=%s: as=%s needs --keys FILE (without keys every client "
+                     "may do everything)", o->listens[i].handler, o->listens[i].addr, as);
+            return -EINVAL;
+        }
+        if (!pixd_keys_find(srv->keys, as)) {
+            pixd_err("--listen %s=%s: as=%s: no such key in %s", o->listens[i].handler,
+                     o->listens[i].addr, as, o->keys);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt) {
     int r;
 
@@ -215,6 +237,8 @@ int pixd_server_start(pixd_server *srv, uv_loop_t *loop, const pixd_options *opt
     if ((r = pixd_hosts_init(&srv->hosts)) < 0)
         return r;
     if ((r = pixd_auth_start(srv)) < 0)
+        return r;
+    if ((r = check_listener_keys(srv)) < 0)
         return r;
     /* --conn-rate N: bursts of N, then one every 1/N s. */
     if ((r = pixd_ratelimit_init(&srv->connrate, 4096, opt->conn_rate,

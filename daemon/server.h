@@ -28,6 +28,7 @@ struct pixd_listener {
     char addr[160];        /* as bound: "127.0.0.1:7070" or "unix:/path" */
     char unlink_path[110]; /* unix socket file we created, removed at exit */
     pixd_params params;    /* from --listen NAME=ADDR,KEY=VALUE... */
+    char as[33];           /* ,as=NAME (auth.c), not in params */
     /* Connections keep their listener (and its params) alive: the memory
      * goes when the handle has closed and the last connection has gone. */
     unsigned refs;

@@ -3,6 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
+#include "conn.h"
+#include "handler.h"
+#include "listen.h"
 #include "log.h"
 #include "server.h"
 
@@ -70,9 +74,23 @@ int pixd_auth_required(const pixd_server *srv) {
     return srv->keys != NULL;
 }
 
+/* A seed-protocol client cannot prove a key: its listener's as=NAME key
+ * speaks for it (looked up now, so SIGHUP applies), else only loopback
+ * may, with every permission, as before keys existed. */
+static int seed_client_allows(const pixd_conn *c, unsigned perm) {
+    const char *as = c->listener && c->listener->as[0] ? c->listener->as : NULL;
+    if (as) {
+        const pixd_key *k = pixd_keys_find(c->srv->keys, as);
+        return k && (k->perms & perm) == perm;
+    }
+    return pixd_addr_is_loopback((const struct sockaddr *)&c->peer_addr);
+}
+
 int pixd_auth_allows(const pixd_conn *c, unsigned perm) {
     if (!c->srv->keys)
         return 1;
+    if (!c->handler->own_auth)
+        return seed_client_allows(c, perm);
     return c->key_name[0] && (c->perms & perm) == perm;
 }
 

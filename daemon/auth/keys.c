@@ -18,6 +18,16 @@ static int is_name_char(char ch) {
            ch == '.' || ch == '_' || ch == '-';
 }
 
+int pixd_key_name_ok(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n > PIXD_KEY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_name_char(name[i]))
+            return 0;
+    return 1;
+}
+
 static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
 
 /* The next blank-separated word of [*p, end): sets *w and *wlen. */

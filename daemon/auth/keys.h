@@ -49,6 +49,9 @@ int pixd_keys_load(const char *path, pixd_keys **out, char *err, size_t errlen);
 void pixd_keys_free(pixd_keys *k);
 
 const pixd_key *pixd_keys_find(const pixd_keys *k, const char *name);
+/* 1 when name could name a key: 1 to PIXD_KEY_NAME_MAX letters, digits,
+ * '.', '_' or '-'. */
+int pixd_key_name_ok(const char *name);
 /* 1 when secret (len bytes) is k's secret. Compares SHA-256 digests in
  * constant time, so neither the content nor the length leaks by timing. */
 int pixd_key_secret_matches(const pixd_key *k, const char *secret, size_t len);

@@ -510,5 +510,6 @@ const pixd_handler pixd_http_handler = {
     .drain = http_drain,
     .close = http_close,
     .tls = 1,
+    .own_auth = 1,
 };
 

@@ -18,6 +18,7 @@
 #include "../image/image.h"
 #include "../imghdr.h"
 #include "../jobs.h"
+#include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
 #include "gunzip.h"
@@ -381,5 +382,6 @@ const pixd_handler pixd_legacy_camfeed_handler = {
     .open = cf_open,
     .read = cf_read,
     .close = cf_close,
+    .perm = PIXD_PERM_WRITE, /* with --keys: as=NAME or loopback */
     .check_params = cf_check_params,
 };

@@ -15,6 +15,7 @@
 
 #include "../classify/classify.h"
 #include "../imghdr.h"
+#include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
 #include "inbuf.h"
@@ -356,4 +357,5 @@ const pixd_handler pixd_legacy_predict_handler = {
     .read = pr_read,
     /* No goodbye: the seed closed without a word (idle, limits, shutdown). */
     .close = pr_close,
+    .perm = PIXD_PERM_WRITE, /* with --keys: as=NAME or loopback */
 };

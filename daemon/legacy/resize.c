@@ -11,6 +11,7 @@
 
 #include "../image/image.h"
 #include "../jobs.h"
+#include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
 #include "inbuf.h"
@@ -256,4 +257,5 @@ const pixd_handler pixd_legacy_resize_handler = {
     .read = rz_read,
     .goodbye = rz_goodbye,
     .close = rz_close,
+    .perm = PIXD_PERM_WRITE, /* with --keys: as=NAME or loopback */
 };

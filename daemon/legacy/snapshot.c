@@ -15,6 +15,7 @@
 #include "../camera/hub.h"
 #include "../image/image.h"
 #include "../jobs.h"
+#include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
 #include "inbuf.h"
@@ -299,6 +300,10 @@ static void sn_goodbye(pixd_conn *c, enum pixd_goodbye why) {
         break;
     case PIXD_BYE_NOT_TLS: /* legacy listeners never speak TLS */
         break;
+    case PIXD_BYE_DENIED:
+        fail(c, "permission denied: this listener admits loopback clients only "
+                "(its operator can give others a key's permissions with ,as=NAME)");
+        break;
     }
 }
 
@@ -326,5 +331,6 @@ const pixd_handler pixd_legacy_snapshot_handler = {
     .read = sn_read,
     .goodbye = sn_goodbye,
     .close = sn_close,
+    .perm = PIXD_PERM_READ, /* with --keys: as=NAME or loopback */
     .check_params = sn_check_params,
 };
