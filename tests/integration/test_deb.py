@@ -69,6 +69,7 @@ class Deb(unittest.TestCase):
                      "/lib/systemd/system/pixd.socket", "/lib/systemd/system/pixd-http.socket",
                      "/etc/pixd/pixd.conf", "/usr/share/man/man8/pixd.8.gz",
                      "/usr/share/man/man7/pixd-protocol.7.gz",
+                     "/usr/share/man/man7/pixd-legacy.7.gz",
                      "/usr/share/bash-completion/completions/pixd"],
             "pixctl": ["/usr/bin/pixctl", "/usr/share/man/man1/pixctl.1.gz",
                        "/usr/share/bash-completion/completions/pixctl"],

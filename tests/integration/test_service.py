@@ -70,12 +70,14 @@ class InstallTree(unittest.TestCase):
 
     def test_service_install_tree_has_everything(self):
         for p in ("sbin/pixd", "bin/pixctl", "share/man/man8/pixd.8", "share/man/man1/pixctl.1",
-                  "share/man/man7/pixd-protocol.7", "etc/pixd/pixd.conf",
+                  "share/man/man7/pixd-protocol.7", "share/man/man7/pixd-legacy.7",
+                  "etc/pixd/pixd.conf",
                   "share/bash-completion/completions/pixd",
                   "share/bash-completion/completions/pixctl",
                   "lib/**/pkgconfig/libpixproto.pc", "include/pixproto/pixproto.h",
                   "include/pixproto/pixproto.hpp", "include/pixproto/pixproto_client.hpp",
                   "lib/**/libpixproto.so.1", "lib/**/pixd/pixd-codecs.so",
+                  "lib/**/pixd/pixd-videoio.so", "lib/**/pixd/pixd-classify.so",
                   "lib/**/pixd/pixctl-video.so"):
             self.find(p)
         for u in UNITS:
