@@ -73,6 +73,19 @@ int pixd_upload_end(pixd_upload *u, const uint8_t *sha256);
 /* Give up: the temporary file is removed, no callback follows. */
 void pixd_upload_abort(pixd_upload *u);
 
+/* ---- hot small files ----
+ * Downloads of whole files up to PIXD_STORE_HOT_FILE_MAX bytes leave a copy
+ * in memory (at most PIXD_STORE_HOT_TOTAL_MAX in all), trusted for
+ * PIXD_STORE_HOT_TTL_MS unless pixd itself replaces or deletes the file
+ * first (store_cache.h has the rules). */
+#define PIXD_STORE_HOT_FILE_MAX (64u << 10)
+#define PIXD_STORE_HOT_TOTAL_MAX (8u << 20)
+#define PIXD_STORE_HOT_TTL_MS 1000u
+typedef struct pixd_hot pixd_hot;
+/* The cached file of that (normalised) name, with a reference the caller
+ * drops with pixd_hot_unref(); NULL when not cached: use a download. */
+pixd_hot *pixd_store_hot(pixd_store *st, const char *name);
+
 /* ---- downloads ---- */
 #define PIXD_STORE_HEADROOM 16 /* free bytes before each chunk, for a frame header */
 typedef struct pixd_download pixd_download;

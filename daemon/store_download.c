@@ -26,6 +26,7 @@ struct pixd_download {
     uint8_t *block;
     uint8_t *pre;                /* the first chunk, read by the open step */
     size_t pre_n;
+    uint64_t ticket;             /* the hot cache's, when the open was asked */
 };
 
 static void destroy(pixd_download *d) {
@@ -184,6 +185,9 @@ static void open_after(store_job *j, int status) {
         finish(d);
         return;
     }
+    if (d->pre && d->pre_n == d->e.size)
+        pixd_store_cache_put(j->st->cache, d->ticket, &d->e, d->pre + PIXD_STORE_HEADROOM,
+                             d->pre_n, uv_now(j->st->loop));
     if (d->pre) {
         /* begin() may have chosen a range: send what the first chunk holds of it. */
         uint8_t *pre = d->pre;
@@ -226,6 +230,7 @@ int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_op
     snprintf(d->name, sizeof d->name, "%s", norm);
     d->job.work = open_work;
     d->job.after = open_after;
+    d->ticket = pixd_store_cache_ticket(st->cache);
     d->busy = 1;
     if ((r = pixd__store_submit(st, &d->job)) < 0) {
         free(d);

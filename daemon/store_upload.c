@@ -199,6 +199,10 @@ static void destroy(pixd_upload *u) {
 static void after(store_job *j, int status);
 
 static void submit(pixd_upload *u, enum step step) {
+    /* The rename may land any moment from now: no cached copy of the old
+     * file is served past it (and none read before it is cached). */
+    if (step == STEP_FINISH)
+        pixd_store_cache_forget(u->job.st->cache, u->name);
     u->step = step;
     u->running = 1;
     if (pixd__store_submit(u->job.st, &u->job) < 0) {
@@ -246,6 +250,8 @@ static void after(store_job *j, int status) {
     enum step step = u->step;
 
     u->running = 0;
+    if (step == STEP_FINISH)
+        pixd_store_cache_forget(st->cache, u->name);
     if (status == UV_ECANCELED && step != STEP_ABORT)
         u->err = -ECANCELED;
     if (step == STEP_ABORT) {

@@ -80,6 +80,11 @@ int pixd_http_error(pixd_http_req *r, int status, const char *msg);
  * chunked encoding. For HEAD, only the header goes out. */
 int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
                     const char *extra);
+/* A whole response whose body (n buffers, at most 8) is referenced, not
+ * copied: the header and the body go out in one write, and release(ctx)
+ * follows it (also on error). Call pixd_http_finish() next. */
+int pixd_http_start_body(pixd_http_req *r, int status, const char *ctype, const uv_buf_t *body,
+                         unsigned n, const char *extra, pixd_release_cb release, void *ctx);
 /* Body bytes; they must stay valid until release(ctx) (see pixd_conn_write). */
 int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
                     pixd_release_cb release, void *ctx);

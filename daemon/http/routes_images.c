@@ -17,6 +17,7 @@
 #include "entity.h"
 #include "json.h"
 #include "routes.h"
+#include "routes_images_hot.h"
 #include "routes_resize.h"
 
 #define NO_SUCH_TEXT "no such image in the store (GET /api/v1/images lists them)"
@@ -531,6 +532,8 @@ static int image_begin(pixd_http_req *r) {
     case PIXD_HEAD:
         if (pixd__http_resize_asked(r))
             return pixd__http_resize_stored(r, name);
+        if (pixd__http_serve_hot(r, name))
+            return 0;
         return r->method == PIXD_GET ? get_begin(r, name) : oneshot_begin(r, name, 0);
     case PIXD_PUT:
         return put_begin(r, name);
