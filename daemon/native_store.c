@@ -138,8 +138,14 @@ int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f) {
  * early ERROR the client may still have frames of that request in flight. */
 int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     native_req *req = pixd__native_req_find(st, f->id);
-    if (req && req->up)
-        pixd_upload_data(req->up, f->body, f->len);
+    if (req && req->up) {
+        /* The frame's body becomes the upload's chunk as it is. */
+        uint8_t *block = pixproto_decoder_take_body(st->dec, f);
+        if (block)
+            pixd_upload_data_owned(req->up, block, block, f->len);
+        else
+            pixd_upload_data(req->up, f->body, f->len);
+    }
     else if (req && req->type == PIXPROTO_T_RESIZE)
         return pixd__native_resize_data(req, f);
     else if (req && req->type == PIXPROTO_T_PUSH)

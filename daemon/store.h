@@ -68,6 +68,9 @@ int pixd_upload_begin(pixd_store *st, const char *name, uint64_t size,
 /* Queue n bytes (copied). -EFBIG past the announced size, -EPIPE once
  * failed: the caller then answers its client and aborts. */
 int pixd_upload_data(pixd_upload *u, const void *p, size_t n);
+/* As pixd_upload_data, without the copy: the n bytes at p lie inside
+ * block (malloc'd), which the upload now owns and frees, also on error. */
+int pixd_upload_data_owned(pixd_upload *u, void *block, const void *p, size_t n);
 /* No more data; sha256 may be NULL if begin had it. */
 int pixd_upload_end(pixd_upload *u, const uint8_t *sha256);
 /* Give up: the temporary file is removed, no callback follows. */
