@@ -225,8 +225,30 @@ static void download_resume(native_req *req) {
         pixd_download_resume(req->down);
 }
 
+/* A DATA frame whose body the connection sends from the file (sendfile):
+ * its header is written first, the range is queued right behind it. */
+static int down_file(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                     void *rctx) {
+    native_req *req = ctx;
+    uint8_t *h;
+    int r;
+    if (!pixd_conn_can_sendfile(req->conn))
+        return -ENOTSUP;
+    if (!(h = malloc(PIXPROTO_HEADER_SIZE))) {
+        release(rctx);
+        return -ENOMEM;
+    }
+    pixproto_header_encode(h, PIXPROTO_T_DATA, PIXPROTO_F_MORE, req->id, n);
+    if ((r = pixd_conn_write_owned(req->conn, h, PIXPROTO_HEADER_SIZE)) < 0) {
+        release(rctx);
+        return r;
+    }
+    return pixd_conn_sendfile(req->conn, fd, off, n, release, rctx);
+}
+
 static const pixd_download_ops download_ops = {
-    .begin = down_begin, .chunk = down_chunk, .ready = down_ready, .end = down_end};
+    .begin = down_begin, .chunk = down_chunk, .ready = down_ready, .end = down_end,
+    .file = down_file};
 
 int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     char name[PIXPROTO_NAME_MAX + 1];

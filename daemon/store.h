@@ -104,6 +104,13 @@ typedef struct pixd_download_ops {
     int (*ready)(void *ctx);
     /* Every byte was delivered (err 0), or reading failed midway. */
     void (*end)(void *ctx, int err);
+    /* Optional, for zero-copy: send the n bytes at off of the open file fd
+     * without reading them (sendfile). fd stays open until release(rctx),
+     * which the callee calls once done with it (at once on error). Return
+     * 0, or -ENOTSUP (release not called) and the download reads the bytes
+     * and calls chunk() instead; another negative errno ends it. */
+    int (*file)(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                void *rctx);
 } pixd_download_ops;
 
 int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_ops *ops,

@@ -191,6 +191,19 @@ int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
     }
 }
 
+int pixd_http_sendfile(pixd_http_req *r, int fd, uint64_t off, size_t n,
+                       pixd_release_cb release, void *ctx) {
+    http_conn *hc = hc_of(r);
+    if (!hc->conn || r->head_only || r->finished) {
+        if (release)
+            release(ctx);
+        return r->head_only ? 0 : -EPIPE;
+    }
+    if (r->resp_chunked)
+        return -ENOTSUP;
+    return pixd_conn_sendfile(hc->conn, fd, off, n, release, ctx);
+}
+
 int pixd_http_write_copy(pixd_http_req *r, const void *p, size_t n) {
     void *copy;
     uv_buf_t b;

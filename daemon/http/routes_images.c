@@ -306,8 +306,14 @@ static void dl_end(void *ctx, int err) {
     pixd_http_finish(r);
 }
 
+static int dl_file(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                   void *rctx) {
+    dl *s = ctx;
+    return pixd_http_sendfile(s->r, fd, off, n, release, rctx);
+}
+
 static const pixd_download_ops dl_ops = {
-    .begin = dl_begin, .chunk = dl_chunk, .ready = dl_ready, .end = dl_end};
+    .begin = dl_begin, .chunk = dl_chunk, .ready = dl_ready, .end = dl_end, .file = dl_file};
 
 static int get_begin(pixd_http_req *r, const char *name) {
     dl *s = calloc(1, sizeof *s);
