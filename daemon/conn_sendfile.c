@@ -236,10 +236,12 @@ void pixd__sendq_kick(pixd_conn *c) {
             /* uv_write keeps the order of what it was given. */
             pop(sq);
             sq->queued -= e->len;
-            pixd__conn_uv_write(c, e->bufs, e->nbufs, e->len, e->release, e->ctx);
-            free(e);
-            if (c->cstate == PIXD_CONN_CLOSING)
+            if (pixd__conn_uv_write(c, e->bufs, e->nbufs, e->len, e->release, e->ctx) < 0) {
+                free(e);
+                pixd_conn_close(c); /* bytes of the stream are lost */
                 return;
+            }
+            free(e);
             continue;
         }
         /* A file range starts once every write before it has left. */
