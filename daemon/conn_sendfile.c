@@ -215,14 +215,16 @@ static void sent(uv_work_t *req, int status) {
     sq->queued -= (size_t)n;
     if (e->len == 0)
         release_entry(pop(sq));
-    /* May call the handler's drain, which may queue more or close c. */
+    /* A short send means the socket buffer is full: wait for room before
+     * anything else is tried (polling holds kick() back). */
+    if ((size_t)n < sq->asked && sq->head) {
+        wait_room(sq);
+        if (c->cstate == PIXD_CONN_CLOSING)
+            return; /* sq is gone */
+    }
+    /* May call the handler's drain, which may queue more or close c; it
+     * also starts what waits, unless polling. */
     pixd__conn_written(c, (size_t)n);
-    if (c->cstate == PIXD_CONN_CLOSING || sq->running || sq->polling)
-        return;
-    if ((size_t)n < sq->asked)
-        wait_room(sq); /* a short send: the socket buffer is full */
-    else
-        pixd__sendq_kick(c);
 }
 
 void pixd__sendq_kick(pixd_conn *c) {
