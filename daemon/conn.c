@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "listen.h"
+#include "conn_sendfile.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"
@@ -76,6 +77,7 @@ void pixd_conn_close(pixd_conn *c) {
         c->handler->close(c);
     release_slot(c);
     list_del(c->srv, c);
+    pixd__sendq_close(c);
     /* Pending writes are cancelled by the close and release their data
      * in write_done before handle_closed frees the connection. */
     uv_close(&c->io.handle, handle_closed);
@@ -172,18 +174,27 @@ static void write_done(uv_write_t *req, int status) {
     struct write_req *w = (struct write_req *)req;
     pixd_conn *c = req->data;
 
-    c->queued -= w->len;
-    if (w->release)
-        w->release(w->ctx);
-    free(w);
     if (status < 0) {
+        c->queued -= w->len;
+        if (w->release)
+            w->release(w->ctx);
+        free(w);
         if (status != UV_ECANCELED && status != UV_EPIPE && status != UV_ECONNRESET)
             pixd_debug("conn %llu %s: write: %s", (unsigned long long)c->id,
                        c->peer, uv_strerror(status));
         pixd_conn_close(c);
         return;
     }
+    if (w->release)
+        w->release(w->ctx);
+    pixd__conn_written(c, w->len);
+    free(w);
+}
+
+void pixd__conn_written(pixd_conn *c, size_t len) {
+    c->queued -= len;
     c->last_active = uv_now(c->srv->loop);
+    pixd__sendq_kick(c);
     if (c->cstate == PIXD_CONN_ENDING) {
         if (c->queued == 0)
             finish_end(c);
@@ -197,35 +208,11 @@ static void write_done(uv_write_t *req, int status) {
     }
 }
 
-int pixd_conn_write(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
-                    pixd_release_cb release, void *ctx) {
-    if (c->tls && c->cstate != PIXD_CONN_CLOSING)
-        return pixd_tls_write(c, bufs, nbufs, release, ctx);
-    return pixd__conn_write_raw(c, bufs, nbufs, release, ctx);
-}
-
-int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
-                         pixd_release_cb release, void *ctx) {
-    struct write_req *w;
-    size_t len = 0;
+int pixd__conn_uv_write(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs, size_t len,
+                        pixd_release_cb release, void *ctx) {
+    struct write_req *w = malloc(sizeof *w);
     int r;
 
-    if (c->cstate == PIXD_CONN_CLOSING) {
-        if (release)
-            release(ctx);
-        return -EPIPE;
-    }
-    for (unsigned i = 0; i < nbufs; i++)
-        len += bufs[i].len;
-    if (c->queued + len > PIXD_CONN_WQ_MAX) {
-        pixd_notice("conn %llu %s: peer is not reading (%zu bytes queued), "
-                    "disconnecting", (unsigned long long)c->id, c->peer, c->queued);
-        if (release)
-            release(ctx);
-        pixd_conn_close(c);
-        return -ENOBUFS;
-    }
-    w = malloc(sizeof *w);
     if (!w) {
         if (release)
             release(ctx);
@@ -240,8 +227,12 @@ int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
         free(w);
         if (release)
             release(ctx);
-        return r;
     }
+    return r;
+}
+
+/* len more bytes are queued: count them, and stop reading past HIGH. */
+static void count_queued(pixd_conn *c, size_t len) {
     c->queued += len;
     c->bytes_out += len;
     if (c->queued > PIXD_CONN_WQ_HIGH && !c->paused) {
@@ -250,6 +241,68 @@ int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
             uv_read_stop(&c->io.stream);
         c->reading = 0;
     }
+}
+
+/* 0 if len more bytes may be queued; else the peer is cut off. */
+static int check_room(pixd_conn *c, size_t len, pixd_release_cb release, void *ctx) {
+    if (c->cstate == PIXD_CONN_CLOSING) {
+        if (release)
+            release(ctx);
+        return -EPIPE;
+    }
+    if (c->queued + len > PIXD_CONN_WQ_MAX) {
+        pixd_notice("conn %llu %s: peer is not reading (%zu bytes queued), "
+                    "disconnecting", (unsigned long long)c->id, c->peer, c->queued);
+        if (release)
+            release(ctx);
+        pixd_conn_close(c);
+        return -ENOBUFS;
+    }
+    return 0;
+}
+
+int pixd_conn_write(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
+                    pixd_release_cb release, void *ctx) {
+    if (c->tls && c->cstate != PIXD_CONN_CLOSING)
+        return pixd_tls_write(c, bufs, nbufs, release, ctx);
+    return pixd__conn_write_raw(c, bufs, nbufs, release, ctx);
+}
+
+int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
+                         pixd_release_cb release, void *ctx) {
+    size_t len = 0;
+    int r;
+
+    for (unsigned i = 0; i < nbufs; i++)
+        len += bufs[i].len;
+    if ((r = check_room(c, len, release, ctx)) < 0)
+        return r;
+    /* Behind a file range, bytes wait their turn (conn_sendfile.c). */
+    if (pixd__sendq_busy(c))
+        r = pixd__sendq_defer(c, bufs, nbufs, len, release, ctx);
+    else
+        r = pixd__conn_uv_write(c, bufs, nbufs, len, release, ctx);
+    if (r < 0)
+        return r;
+    count_queued(c, len);
+    return 0;
+}
+
+int pixd_conn_can_sendfile(const pixd_conn *c) {
+    return !c->no_sendfile && (c->io.handle.type == UV_TCP || c->io.handle.type == UV_NAMED_PIPE);
+}
+
+int pixd_conn_sendfile(pixd_conn *c, uv_file fd, uint64_t off, size_t len,
+                       pixd_release_cb release, void *ctx) {
+    int r;
+    if (!pixd_conn_can_sendfile(c))
+        return -ENOTSUP;
+    if ((r = check_room(c, len, release, ctx)) < 0)
+        return r;
+    if ((r = pixd__sendq_file(c, fd, off, len, release, ctx)) < 0)
+        return r;
+    count_queued(c, len);
+    pixd__sendq_kick(c);
     return 0;
 }
 
@@ -439,6 +492,8 @@ void pixd_conn_accept(pixd_listener *l, uv_stream_t *server) {
         pixd_conn_close(c);
         return;
     }
+    /* sendfile would put file bytes on the wire past TLS. */
+    c->no_sendfile = c->tls != NULL;
     if (c->handler->open && c->handler->open(c) < 0) {
         pixd_conn_close(c);
         return;

@@ -56,6 +56,7 @@ struct pixd_conn {
     unsigned paused : 1;   /* reads stopped by backpressure */
     unsigned no_idle : 1;  /* a stream: silence from the peer is fine */
     unsigned opened : 1;   /* handler->open accepted it */
+    unsigned no_sendfile : 1; /* the transport must see every byte (TLS) */
     unsigned holds;        /* handler asked to stop reading (pixd_conn_hold) */
     int handles_open;      /* closes pending before the memory is freed */
     size_t queued;         /* bytes handed to uv_write, not yet written */
@@ -66,6 +67,7 @@ struct pixd_conn {
     unsigned perms;        /* PIXD_PERM_* of that key */
     pixd_tls *tls;         /* TLS session (tls.h), NULL for plaintext */
     pixd_conn *prev, *next; /* server's list */
+    struct pixd_sendq *sendq; /* file ranges queued (conn_sendfile.c), or NULL */
 };
 
 /* Called by a listener for each incoming connection. */
@@ -88,6 +90,18 @@ int pixd__conn_write_raw(pixd_conn *c, const uv_buf_t *bufs, unsigned nbufs,
 int pixd_conn_write_owned(pixd_conn *c, void *data, size_t len);
 /* Queue a copy of data. */
 int pixd_conn_write_copy(pixd_conn *c, const void *data, size_t len);
+
+/* Queue len bytes of the open file fd from offset off, to be sent with
+ * sendfile(2) (on the work queue: no file I/O on the loop) after what was
+ * queued before and before what is queued after. fd must stay open until
+ * release(ctx), which follows the last byte or the connection's end (and
+ * comes at once on error). Counts toward the write queue like any write.
+ * -ENOTSUP (release not called) when the transport cannot: a TLS
+ * connection sets no_sendfile; the caller then writes the bytes itself. */
+int pixd_conn_sendfile(pixd_conn *c, uv_file fd, uint64_t off, size_t len,
+                       pixd_release_cb release, void *ctx);
+/* 1 if pixd_conn_sendfile() can be used on c now. */
+int pixd_conn_can_sendfile(const pixd_conn *c);
 
 /* 1 when the write queue is past the high-water mark. */
 int pixd_conn_congested(const pixd_conn *c);

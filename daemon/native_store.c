@@ -138,8 +138,14 @@ int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f) {
  * early ERROR the client may still have frames of that request in flight. */
 int pixd__native_data(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     native_req *req = pixd__native_req_find(st, f->id);
-    if (req && req->up)
-        pixd_upload_data(req->up, f->body, f->len);
+    if (req && req->up) {
+        /* The frame's body becomes the upload's chunk as it is. */
+        uint8_t *block = pixproto_decoder_take_body(st->dec, f);
+        if (block)
+            pixd_upload_data_owned(req->up, block, block, f->len);
+        else
+            pixd_upload_data(req->up, f->body, f->len);
+    }
     else if (req && req->type == PIXPROTO_T_RESIZE)
         return pixd__native_resize_data(req, f);
     else if (req && req->type == PIXPROTO_T_PUSH)
@@ -223,8 +229,30 @@ static void download_resume(native_req *req) {
         pixd_download_resume(req->down);
 }
 
+/* A DATA frame whose body the connection sends from the file (sendfile):
+ * its header is written first, the range is queued right behind it. */
+static int down_file(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                     void *rctx) {
+    native_req *req = ctx;
+    uint8_t *h;
+    int r;
+    if (!pixd_conn_can_sendfile(req->conn))
+        return -ENOTSUP;
+    if (!(h = malloc(PIXPROTO_HEADER_SIZE))) {
+        release(rctx);
+        return -ENOMEM;
+    }
+    pixproto_header_encode(h, PIXPROTO_T_DATA, PIXPROTO_F_MORE, req->id, n);
+    if ((r = pixd_conn_write_owned(req->conn, h, PIXPROTO_HEADER_SIZE)) < 0) {
+        release(rctx);
+        return r;
+    }
+    return pixd_conn_sendfile(req->conn, fd, off, n, release, rctx);
+}
+
 static const pixd_download_ops download_ops = {
-    .begin = down_begin, .chunk = down_chunk, .ready = down_ready, .end = down_end};
+    .begin = down_begin, .chunk = down_chunk, .ready = down_ready, .end = down_end,
+    .file = down_file};
 
 int pixd__native_get(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     char name[PIXPROTO_NAME_MAX + 1];

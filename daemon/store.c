@@ -136,6 +136,9 @@ int pixd_store_open(pixd_store **out, uv_loop_t *loop, const char *root,
     }
     clean_tmp(st);
     st->used = sum_sizes(st);
+    /* A missing cache only makes small GETs slower. */
+    st->cache = pixd_store_cache_new(PIXD_STORE_HOT_FILE_MAX, PIXD_STORE_HOT_TOTAL_MAX,
+                                     PIXD_STORE_HOT_TTL_MS);
     *out = st;
     return 0;
 fail:
@@ -152,6 +155,7 @@ void pixd_store_free(pixd_store *st) {
         close(st->tmpfd);
     if (st->metafd >= 0)
         close(st->metafd);
+    pixd_store_cache_free(st->cache);
     free(st);
 }
 
@@ -159,6 +163,10 @@ uint64_t pixd_store_bytes(const pixd_store *st) { return st ? st->used : 0; }
 const char *pixd_store_root(const pixd_store *st) { return st->root; }
 void pixd_store_set_verify_images(pixd_store *st, int on) { st->verify_images = on; }
 unsigned pixd_store_jobs(const pixd_store *st) { return st ? st->jobs : 0; }
+
+pixd_hot *pixd_store_hot(pixd_store *st, const char *name) {
+    return pixd_store_cache_get(st->cache, name, uv_now(st->loop));
+}
 
 /* ---- stat / delete ---- */
 
@@ -189,6 +197,8 @@ static void entry_after(store_job *j, int status) {
     entry_job *ej = (entry_job *)j;
     if (status < 0)
         ej->err = -ECANCELED;
+    if (ej->del)
+        pixd_store_cache_forget(j->st->cache, ej->name);
     if (ej->del && ej->err == 0)
         j->st->used -= ej->e.size < j->st->used ? ej->e.size : j->st->used;
     ej->cb(ej->ctx, ej->err, ej->err ? NULL : &ej->e);
@@ -210,6 +220,8 @@ static int entry_op(pixd_store *st, const char *name, int del, pixd_entry_cb cb,
     ej->ctx = ctx;
     ej->job.work = entry_work;
     ej->job.after = entry_after;
+    if (del)
+        pixd_store_cache_forget(st->cache, ej->name);
     if ((r = pixd__store_submit(st, &ej->job)) < 0)
         free(ej);
     return r;

@@ -68,10 +68,26 @@ int pixd_upload_begin(pixd_store *st, const char *name, uint64_t size,
 /* Queue n bytes (copied). -EFBIG past the announced size, -EPIPE once
  * failed: the caller then answers its client and aborts. */
 int pixd_upload_data(pixd_upload *u, const void *p, size_t n);
+/* As pixd_upload_data, without the copy: the n bytes at p lie inside
+ * block (malloc'd), which the upload now owns and frees, also on error. */
+int pixd_upload_data_owned(pixd_upload *u, void *block, const void *p, size_t n);
 /* No more data; sha256 may be NULL if begin had it. */
 int pixd_upload_end(pixd_upload *u, const uint8_t *sha256);
 /* Give up: the temporary file is removed, no callback follows. */
 void pixd_upload_abort(pixd_upload *u);
+
+/* ---- hot small files ----
+ * Downloads of whole files up to PIXD_STORE_HOT_FILE_MAX bytes leave a copy
+ * in memory (at most PIXD_STORE_HOT_TOTAL_MAX in all), trusted for
+ * PIXD_STORE_HOT_TTL_MS unless pixd itself replaces or deletes the file
+ * first (store_cache.h has the rules). */
+#define PIXD_STORE_HOT_FILE_MAX (64u << 10)
+#define PIXD_STORE_HOT_TOTAL_MAX (8u << 20)
+#define PIXD_STORE_HOT_TTL_MS 1000u
+typedef struct pixd_hot pixd_hot;
+/* The cached file of that (normalised) name, with a reference the caller
+ * drops with pixd_hot_unref(); NULL when not cached: use a download. */
+pixd_hot *pixd_store_hot(pixd_store *st, const char *name);
 
 /* ---- downloads ---- */
 #define PIXD_STORE_HEADROOM 16 /* free bytes before each chunk, for a frame header */
@@ -88,6 +104,13 @@ typedef struct pixd_download_ops {
     int (*ready)(void *ctx);
     /* Every byte was delivered (err 0), or reading failed midway. */
     void (*end)(void *ctx, int err);
+    /* Optional, for zero-copy: send the n bytes at off of the open file fd
+     * without reading them (sendfile). fd stays open until release(rctx),
+     * which the callee calls once done with it (at once on error). Return
+     * 0, or -ENOTSUP (release not called) and the download reads the bytes
+     * and calls chunk() instead; another negative errno ends it. */
+    int (*file)(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                void *rctx);
 } pixd_download_ops;
 
 int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_ops *ops,

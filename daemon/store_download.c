@@ -1,6 +1,9 @@
-/* Downloads: open a stored file on the work queue, then read it in
- * chunks with uv_fs_read, one read ahead of the socket, pausing whenever
- * the receiver says it is full (ready() == 0) until it is resumed. */
+/* Downloads: open a stored file on the work queue (reading the first
+ * chunk with it), then either hand the rest to the receiver as file ranges
+ * it sends with sendfile (ops->file: no copy through pixd's memory) or
+ * read it in chunks with uv_fs_read, one read ahead of the socket; both
+ * pause whenever the receiver says it is full (ready() == 0) until it is
+ * resumed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "store_name.h"
 
 #define CHUNK PIXPROTO_CHUNK
+#define FILE_PIECE PIXPROTO_MAX_BODY /* a native DATA frame's body at most */
 
 struct pixd_download {
     store_job job;               /* the open step */
@@ -26,6 +30,10 @@ struct pixd_download {
     uint8_t *block;
     uint8_t *pre;                /* the first chunk, read by the open step */
     size_t pre_n;
+    uint64_t ticket;             /* the hot cache's, when the open was asked */
+    unsigned refs;               /* file ranges the receiver still holds */
+    int finished;                /* finish() came; the last range frees */
+    int no_file;                 /* the receiver cannot take file ranges */
 };
 
 static void destroy(pixd_download *d) {
@@ -40,8 +48,12 @@ static void closed(uv_fs_t *req) {
     destroy(d);
 }
 
-/* Close the file without blocking the loop, then free. */
+/* Close the file without blocking the loop, then free; after the last
+ * file range the receiver holds, if any. */
 static void finish(pixd_download *d) {
+    d->finished = 1;
+    if (d->refs)
+        return;
     if (d->fd >= 0) {
         d->fsreq.data = d;
         if (uv_fs_close(d->job.st->loop, &d->fsreq, d->fd, closed) == 0)
@@ -52,6 +64,46 @@ static void finish(pixd_download *d) {
 }
 
 static void read_next(pixd_download *d);
+
+static void file_release(void *p) {
+    pixd_download *d = p;
+    if (--d->refs == 0 && d->finished)
+        finish(d);
+}
+
+/* Hand ranges to the receiver while it takes them. 1 if the download is
+ * over or waits for resume(); 0 to read the rest instead. */
+static int send_ranges(pixd_download *d) {
+    while (d->ops && d->offset < d->size) {
+        size_t n = d->size - d->offset < FILE_PIECE ? (size_t)(d->size - d->offset) : FILE_PIECE;
+        int r;
+        if (!d->ops->ready(d->ctx))
+            return 1;
+        d->refs++;
+        d->busy = 1; /* an abort from inside file() must not free d */
+        r = d->ops->file(d->ctx, d->fd, d->offset, n, file_release, d);
+        d->busy = 0;
+        if (r == -ENOTSUP) {
+            d->refs--;
+            d->no_file = 1;
+            return 0;
+        }
+        if (r < 0) {
+            const pixd_download_ops *ops = d->ops;
+            d->ops = NULL;
+            if (ops)
+                ops->end(d->ctx, r);
+            finish(d);
+            return 1;
+        }
+        d->offset += n;
+    }
+    if (!d->ops) {
+        finish(d);
+        return 1;
+    }
+    return 0; /* all handed over: read_next() ends it */
+}
 
 static void on_read(uv_fs_t *req) {
     pixd_download *d = req->data;
@@ -98,6 +150,11 @@ static void read_next(pixd_download *d) {
         d->ops = NULL;
         ops->end(d->ctx, 0);
         finish(d);
+        return;
+    }
+    if (d->ops->file && !d->no_file && d->fd >= 0) {
+        if (!send_ranges(d))
+            read_next(d); /* the end, or reading instead (no_file) */
         return;
     }
     if (!d->ops->ready(d->ctx))
@@ -184,6 +241,9 @@ static void open_after(store_job *j, int status) {
         finish(d);
         return;
     }
+    if (d->pre && d->pre_n == d->e.size)
+        pixd_store_cache_put(j->st->cache, d->ticket, &d->e, d->pre + PIXD_STORE_HEADROOM,
+                             d->pre_n, uv_now(j->st->loop));
     if (d->pre) {
         /* begin() may have chosen a range: send what the first chunk holds of it. */
         uint8_t *pre = d->pre;
@@ -226,6 +286,7 @@ int pixd_download_begin(pixd_store *st, const char *name, const pixd_download_op
     snprintf(d->name, sizeof d->name, "%s", norm);
     d->job.work = open_work;
     d->job.after = open_after;
+    d->ticket = pixd_store_cache_ticket(st->cache);
     d->busy = 1;
     if ((r = pixd__store_submit(st, &d->job)) < 0) {
         free(d);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "store.h"
+#include "store_cache.h"
 
 struct pixd_store {
     uv_loop_t *loop;
@@ -17,6 +18,7 @@ struct pixd_store {
     uint64_t reserved;  /* bytes promised to uploads in progress */
     unsigned jobs;
     uint64_t tmp_seq;
+    pixd_store_cache *cache; /* hot small files (store_cache.h) */
 };
 
 /* A unit of work for the uv work queue: work() runs on a worker thread and

@@ -19,10 +19,14 @@
 #define BUFFER_LOW (1u << 20)
 #define PROBE_BYTES (256u << 10)
 
+/* Bytes waiting for the disk: a copy in the chunk's own block, or a block
+ * the caller handed over (pixd_upload_data_owned), freed with the chunk. */
 typedef struct chunk {
     struct chunk *next;
     size_t n;
-    uint8_t data[];
+    const uint8_t *data;
+    void *owned;
+    uint8_t copy[];
 } chunk;
 
 enum step { STEP_WRITE, STEP_FINISH, STEP_ABORT };
@@ -54,6 +58,7 @@ struct pixd_upload {
 static void free_chunks(chunk *c) {
     while (c) {
         chunk *n = c->next;
+        free(c->owned);
         free(c);
         c = n;
     }
@@ -199,6 +204,10 @@ static void destroy(pixd_upload *u) {
 static void after(store_job *j, int status);
 
 static void submit(pixd_upload *u, enum step step) {
+    /* The rename may land any moment from now: no cached copy of the old
+     * file is served past it (and none read before it is cached). */
+    if (step == STEP_FINISH)
+        pixd_store_cache_forget(u->job.st->cache, u->name);
     u->step = step;
     u->running = 1;
     if (pixd__store_submit(u->job.st, &u->job) < 0) {
@@ -246,6 +255,8 @@ static void after(store_job *j, int status) {
     enum step step = u->step;
 
     u->running = 0;
+    if (step == STEP_FINISH)
+        pixd_store_cache_forget(st->cache, u->name);
     if (status == UV_ECANCELED && step != STEP_ABORT)
         u->err = -ECANCELED;
     if (step == STEP_ABORT) {
@@ -317,36 +328,67 @@ int pixd_upload_begin(pixd_store *st, const char *name, uint64_t size,
     return 0;
 }
 
-int pixd_upload_data(pixd_upload *u, const void *p, size_t n) {
-    chunk *c;
+/* 0 if n more bytes are welcome; else -EPIPE (the owner has been told). */
+static int accept_bytes(pixd_upload *u, size_t n) {
     if (!u->ops)
         return -EPIPE;
     if (u->ended || n > u->size - u->received) {
         fail(u, -EBADMSG, "received more bytes than the upload announced");
         return -EPIPE;
     }
-    if (n == 0)
-        return 0;
-    if (!(c = malloc(sizeof *c + n))) {
-        fail(u, -ENOMEM, "out of memory");
-        return -EPIPE;
-    }
+    return 0;
+}
+
+static void queue_chunk(pixd_upload *u, chunk *c) {
     c->next = NULL;
-    c->n = n;
-    memcpy(c->data, p, n);
     if (u->tail)
         u->tail->next = c;
     else
         u->head = c;
     u->tail = c;
-    u->queued += n;
-    u->received += n;
+    u->queued += c->n;
+    u->received += c->n;
     if (!u->running) {
         kick(u);
     } else if (u->queued > BUFFER_HIGH && !u->holding) {
         u->holding = 1;
         u->ops->hold(u->ctx, 1);
     }
+}
+
+int pixd_upload_data(pixd_upload *u, const void *p, size_t n) {
+    chunk *c;
+    if (accept_bytes(u, n) < 0)
+        return -EPIPE;
+    if (n == 0)
+        return 0;
+    if (!(c = malloc(sizeof *c + n))) {
+        fail(u, -ENOMEM, "out of memory");
+        return -EPIPE;
+    }
+    memcpy(c->copy, p, n);
+    c->data = c->copy;
+    c->owned = NULL;
+    c->n = n;
+    queue_chunk(u, c);
+    return 0;
+}
+
+int pixd_upload_data_owned(pixd_upload *u, void *block, const void *p, size_t n) {
+    chunk *c;
+    if (accept_bytes(u, n) < 0 || n == 0) {
+        free(block);
+        return n == 0 && u->ops ? 0 : -EPIPE;
+    }
+    if (!(c = malloc(sizeof *c))) {
+        free(block);
+        fail(u, -ENOMEM, "out of memory");
+        return -EPIPE;
+    }
+    c->data = p;
+    c->owned = block;
+    c->n = n;
+    queue_chunk(u, c);
     return 0;
 }
 

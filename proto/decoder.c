@@ -50,6 +50,18 @@ void pixproto_decoder_free(pixproto_decoder *d)
     free(d);
 }
 
+uint8_t *pixproto_decoder_take_body(pixproto_decoder *d, const pixproto_frame *f)
+{
+    uint8_t *body;
+
+    if (!d || !f || !d->body || f->body != d->body || f->len == 0)
+        return NULL;
+    body = d->body;
+    d->body = NULL;
+    d->body_cap = 0;
+    return body;
+}
+
 size_t pixproto_decoder_pending(const pixproto_decoder *d)
 {
     return d ? d->hdr_fill + d->body_fill : 0;

@@ -171,6 +171,13 @@ void pixproto_decoder_free(pixproto_decoder *d); /* accepts NULL */
 int pixproto_decoder_next(pixproto_decoder *d, const uint8_t **in,
                           size_t *inlen, pixproto_frame *out);
 
+/* Take ownership of the body of f, the frame d just handed out, so that a
+ * caller keeping the bytes need not copy them: returns the malloc'd
+ * buffer f->body points to (free() it), or NULL when f's body is not the
+ * decoder's own (empty, inflated, or d has decoded another frame since);
+ * then copy. d allocates a fresh buffer for its next frame. */
+uint8_t *pixproto_decoder_take_body(pixproto_decoder *d, const pixproto_frame *f);
+
 /* Bytes buffered toward an incomplete frame (for tests and metrics). */
 size_t pixproto_decoder_pending(const pixproto_decoder *d);
 

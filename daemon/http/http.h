@@ -80,10 +80,20 @@ int pixd_http_error(pixd_http_req *r, int status, const char *msg);
  * chunked encoding. For HEAD, only the header goes out. */
 int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
                     const char *extra);
+/* A whole response whose body (n buffers, at most 8) is referenced, not
+ * copied: the header and the body go out in one write, and release(ctx)
+ * follows it (also on error). Call pixd_http_finish() next. */
+int pixd_http_start_body(pixd_http_req *r, int status, const char *ctype, const uv_buf_t *body,
+                         unsigned n, const char *extra, pixd_release_cb release, void *ctx);
 /* Body bytes; they must stay valid until release(ctx) (see pixd_conn_write). */
 int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
                     pixd_release_cb release, void *ctx);
 int pixd_http_write_copy(pixd_http_req *r, const void *p, size_t n);
+/* n bytes of the open file fd from off as body bytes, by sendfile where
+ * the connection allows (pixd_conn_sendfile: same contract, -ENOTSUP
+ * without release when it cannot, then write the bytes instead). */
+int pixd_http_sendfile(pixd_http_req *r, int fd, uint64_t off, size_t n,
+                       pixd_release_cb release, void *ctx);
 /* End of the response: the next pipelined request is read. */
 void pixd_http_finish(pixd_http_req *r);
 /* 1 when output is backed up: wait for route->resume. */

@@ -51,38 +51,94 @@ void pixd__http_date_now(char *out, size_t len) {
 
 static http_conn *hc_of(const pixd_http_req *r) { return r->hc; }
 
-int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
-                    const char *extra) {
+/* The status line and headers of r's response into head; its length, or
+ * -E2BIG. Marks the response started. */
+static int format_head(pixd_http_req *r, int status, const char *ctype, int64_t length,
+                       const char *extra, char *head, size_t cap) {
     http_conn *hc = hc_of(r);
-    char head[2048], date[64];
+    char date[64];
     int n;
 
-    if (r->started || !hc->conn)
-        return -EALREADY;
     r->started = 1;
     r->status = status;
     r->resp_chunked = length < 0;
     r->resp_left = length < 0 ? 0 : (uint64_t)length;
     pixd__http_date_now(date, sizeof date);
-    n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: pixd/%s\r\nDate: %s\r\n",
+    n = snprintf(head, cap, "HTTP/1.1 %d %s\r\nServer: pixd/%s\r\nDate: %s\r\n",
                  status, pixd_http_reason(status), PIXD_VERSION, date);
     if (ctype)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", ctype);
+        n += snprintf(head + n, cap - (size_t)n, "Content-Type: %s\r\n", ctype);
     if (status != 204 && status != 304) {
         if (length >= 0)
-            n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %lld\r\n",
+            n += snprintf(head + n, cap - (size_t)n, "Content-Length: %lld\r\n",
                           (long long)length);
         else
-            n += snprintf(head + n, sizeof head - (size_t)n, "Transfer-Encoding: chunked\r\n");
+            n += snprintf(head + n, cap - (size_t)n, "Transfer-Encoding: chunked\r\n");
     }
     if (!http_should_keep_alive(&hc->parser) || hc->discard)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Connection: close\r\n");
+        n += snprintf(head + n, cap - (size_t)n, "Connection: close\r\n");
     if (extra)
-        n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra);
-    if ((size_t)n + 3 > sizeof head)
+        n += snprintf(head + n, cap - (size_t)n, "%s", extra);
+    if ((size_t)n + 3 > cap)
         return -E2BIG;
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    n += snprintf(head + n, cap - (size_t)n, "\r\n");
+    return n;
+}
+
+int pixd_http_start(pixd_http_req *r, int status, const char *ctype, int64_t length,
+                    const char *extra) {
+    http_conn *hc = hc_of(r);
+    char head[2048];
+    int n;
+
+    if (r->started || !hc->conn)
+        return -EALREADY;
+    if ((n = format_head(r, status, ctype, length, extra, head, sizeof head)) < 0)
+        return n;
     return pixd_conn_write_copy(hc->conn, head, (size_t)n);
+}
+
+typedef struct head_wrap {
+    pixd_release_cb release;
+    void *ctx;
+    char head[2048];
+} head_wrap;
+
+static void head_release(void *p) {
+    head_wrap *w = p;
+    if (w->release)
+        w->release(w->ctx);
+    free(w);
+}
+
+int pixd_http_start_body(pixd_http_req *r, int status, const char *ctype, const uv_buf_t *body,
+                         unsigned n, const char *extra, pixd_release_cb release, void *ctx) {
+    http_conn *hc = hc_of(r);
+    uv_buf_t bufs[9];
+    size_t len = 0;
+    head_wrap *w;
+    int h;
+
+    for (unsigned i = 0; i < n; i++)
+        len += body[i].len;
+    if (r->started || !hc->conn || n > 8 || !(w = malloc(sizeof *w))) {
+        if (release)
+            release(ctx);
+        return r->started || !hc->conn ? -EALREADY : -ENOMEM;
+    }
+    w->release = release;
+    w->ctx = ctx;
+    if ((h = format_head(r, status, ctype, (int64_t)len, extra, w->head, sizeof w->head)) < 0) {
+        head_release(w);
+        return h;
+    }
+    bufs[0] = uv_buf_init(w->head, (unsigned)h);
+    if (r->head_only)
+        n = 0;
+    for (unsigned i = 0; i < n; i++)
+        bufs[1 + i] = body[i];
+    r->resp_left = 0;
+    return pixd_conn_write(hc->conn, bufs, 1 + n, head_release, w);
 }
 
 typedef struct chunk_wrap {
@@ -134,6 +190,19 @@ int pixd_http_write(pixd_http_req *r, const uv_buf_t *bufs, unsigned n,
         all[n + 1] = uv_buf_init((char *)"\r\n", 2);
         return pixd_conn_write(hc->conn, all, n + 2, chunk_release, w);
     }
+}
+
+int pixd_http_sendfile(pixd_http_req *r, int fd, uint64_t off, size_t n,
+                       pixd_release_cb release, void *ctx) {
+    http_conn *hc = hc_of(r);
+    if (!hc->conn || r->head_only || r->finished) {
+        if (release)
+            release(ctx);
+        return r->head_only ? 0 : -EPIPE;
+    }
+    if (r->resp_chunked)
+        return -ENOTSUP;
+    return pixd_conn_sendfile(hc->conn, fd, off, n, release, ctx);
 }
 
 int pixd_http_write_copy(pixd_http_req *r, const void *p, size_t n) {

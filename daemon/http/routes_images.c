@@ -17,6 +17,7 @@
 #include "entity.h"
 #include "json.h"
 #include "routes.h"
+#include "routes_images_hot.h"
 #include "routes_resize.h"
 
 #define NO_SUCH_TEXT "no such image in the store (GET /api/v1/images lists them)"
@@ -305,8 +306,14 @@ static void dl_end(void *ctx, int err) {
     pixd_http_finish(r);
 }
 
+static int dl_file(void *ctx, int fd, uint64_t off, size_t n, void (*release)(void *),
+                   void *rctx) {
+    dl *s = ctx;
+    return pixd_http_sendfile(s->r, fd, off, n, release, rctx);
+}
+
 static const pixd_download_ops dl_ops = {
-    .begin = dl_begin, .chunk = dl_chunk, .ready = dl_ready, .end = dl_end};
+    .begin = dl_begin, .chunk = dl_chunk, .ready = dl_ready, .end = dl_end, .file = dl_file};
 
 static int get_begin(pixd_http_req *r, const char *name) {
     dl *s = calloc(1, sizeof *s);
@@ -531,6 +538,8 @@ static int image_begin(pixd_http_req *r) {
     case PIXD_HEAD:
         if (pixd__http_resize_asked(r))
             return pixd__http_resize_stored(r, name);
+        if (pixd__http_serve_hot(r, name))
+            return 0;
         return r->method == PIXD_GET ? get_begin(r, name) : oneshot_begin(r, name, 0);
     case PIXD_PUT:
         return put_begin(r, name);

@@ -344,6 +344,62 @@ static size_t zlib_frame(const uint8_t *plain, size_t len, uint8_t **out)
     return PIXPROTO_HEADER_SIZE + zlen;
 }
 
+/* take_body hands over the decoder's own buffer (the caller frees it) and
+ * the next frame decodes into a new one; other bodies are not handed over. */
+static void decoder_take_body_hands_over_the_buffer(void **state)
+{
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    uint8_t buf[2 * (PIXPROTO_HEADER_SIZE + 5)], *p, *body;
+    const uint8_t *in = buf;
+    size_t inlen = sizeof buf;
+    pixproto_frame f;
+
+    (void)state;
+    raw_header(buf, 7, 0, 0, 1, 5);
+    memcpy(buf + PIXPROTO_HEADER_SIZE, "hello", 5);
+    p = buf + PIXPROTO_HEADER_SIZE + 5;
+    raw_header(p, 7, 0, 0, 2, 5);
+    memcpy(p + PIXPROTO_HEADER_SIZE, "world", 5);
+    assert_int_equal(pixproto_decoder_next(d, &in, &inlen, &f), 1);
+    body = pixproto_decoder_take_body(d, &f);
+    assert_non_null(body);
+    assert_ptr_equal(body, f.body);
+    assert_null(pixproto_decoder_take_body(d, &f)); /* once only */
+    assert_int_equal(pixproto_decoder_next(d, &in, &inlen, &f), 1);
+    assert_ptr_not_equal(f.body, body);
+    assert_memory_equal(body, "hello", 5); /* untouched by the next frame */
+    assert_memory_equal(f.body, "world", 5);
+    free(body);
+    assert_null(pixproto_decoder_take_body(NULL, &f));
+    pixproto_decoder_free(d);
+}
+
+/* An empty body is the library's static one: never handed over. */
+static void decoder_take_body_refuses_empty_and_inflated(void **state)
+{
+    pixproto_decoder *d = pixproto_decoder_new(0);
+    uint8_t buf[PIXPROTO_HEADER_SIZE + 64], z[64];
+    uLongf zlen = sizeof z;
+    const uint8_t *in = buf;
+    size_t inlen;
+    pixproto_frame f;
+
+    (void)state;
+    raw_header(buf, 7, 0, 0, 1, 0);
+    inlen = PIXPROTO_HEADER_SIZE;
+    assert_int_equal(pixproto_decoder_next(d, &in, &inlen, &f), 1);
+    assert_null(pixproto_decoder_take_body(d, &f));
+    assert_int_equal(compress(z, &zlen, (const uint8_t *)"abcabcabc", 9), Z_OK);
+    raw_header(buf, 7, PIXPROTO_F_ZLIB, 0, 2, (uint32_t)zlen);
+    memcpy(buf + PIXPROTO_HEADER_SIZE, z, zlen);
+    in = buf;
+    inlen = PIXPROTO_HEADER_SIZE + zlen;
+    assert_int_equal(pixproto_decoder_next(d, &in, &inlen, &f), 1);
+    assert_int_equal(f.len, 9);
+    assert_null(pixproto_decoder_take_body(d, &f));
+    pixproto_decoder_free(d);
+}
+
 static void decoder_refuses_zlib_bomb(void **state)
 {
     const size_t big = 2u << 20;
@@ -502,6 +558,8 @@ int main(void)
         cmocka_unit_test(decoder_empty_body_is_not_null),
         cmocka_unit_test(decoder_body_outlives_input),
         cmocka_unit_test(decoder_reuses_body_buffer),
+        cmocka_unit_test(decoder_take_body_hands_over_the_buffer),
+        cmocka_unit_test(decoder_take_body_refuses_empty_and_inflated),
         cmocka_unit_test(decoder_refuses_zlib_bomb),
         cmocka_unit_test(decoder_zlib_limit_is_exact),
         cmocka_unit_test(decoder_refuses_corrupt_zlib),
