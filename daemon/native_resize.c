@@ -45,7 +45,7 @@ static void rjob_free(rjob *j) {
 static int wire_code(int err) {
     switch (err) {
     case -EFBIG: return PIXPROTO_ETOOBIG;
-    case -EBUSY: return PIXPROTO_EBUSY;
+    case -EBUSY: case -EMFILE: case -ENFILE: return PIXPROTO_EBUSY;
     case -ENOMEM: return PIXPROTO_ENOMEM;
     case -ENOENT: return PIXPROTO_ENOTFOUND;
     case -ENOSPC: return PIXPROTO_ENOSPACE;

@@ -213,7 +213,7 @@ static int status_of(int err) {
     case -ENOENT: return 404;
     case -EFBIG: return 413;
     case -EBADMSG: case -ENOTSUP: return 422;
-    case -EBUSY: case -ECANCELED: case -ENOMEM: return 503;
+    case -EBUSY: case -ECANCELED: case -ENOMEM: case -EMFILE: case -ENFILE: return 503;
     default: return 500;
     }
 }
