@@ -239,3 +239,50 @@ class FdExhaustion(PixdTestCase):
         c.close()
         self.assertEqual(http_req(self.pixd.addr("http"), "GET", "/api/v1/images/after.bin")[1],
                          b"recovered")
+
+
+class ResizeInputsHoldPlaces(PixdTestCase):
+    """Resize inputs still arriving count against the job line (--workers
+    1: one running + 8 waiting), so slow uploads cannot pin memory beyond
+    it: the next client hears BUSY (native) or 503 (HTTP) at once."""
+    pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")
+    pixd_args = ("--workers", "1")
+
+    def begin_native(self, fid=1):
+        r = native(self.pixd.addr("native"))
+        body = field(TAG_SIZE, 8 << 20) + field(TAG_WIDTH, 10)
+        r.sock.sendall(frame(T_RESIZE, body, fid=fid, flags=F_MORE) +
+                       frame(T_DATA, b"\xff\xd8" + bytes(1000), fid=fid, flags=F_MORE))
+        return r
+
+    def begin_http(self):
+        s = connect(self.pixd.addr("http"))
+        s.sendall(b"POST /api/v1/resize?width=10 HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 8388608\r\n\r\n\xff\xd8" + bytes(1000))
+        return s
+
+    def test_faults_resize_uploads_in_progress_fill_the_line(self):
+        held = [self.begin_native(i) for i in range(1, 6)] + [self.begin_http() for _ in range(4)]
+        # Nine inputs arriving: the tenth of either kind is refused at once.
+        late = self.begin_native()
+        fid, code, msg = late.recv_error()
+        self.assertEqual(code, 7, msg)  # BUSY
+        self.assertIn("busy", msg)
+        late.close()
+        s = self.begin_http()
+        self.assertIn(b" 503 ", s.recv(4096).split(b"\r\n")[0] + b" ")
+        s.close()
+        # An abandoned upload gives its place back.
+        vanish(held.pop(0).sock)
+
+        def admitted():
+            # Replies come in order: PONG first means the RESIZE was taken.
+            r = self.begin_native(9)
+            r.sock.sendall(frame(T_PING, fid=10))
+            if r.recv()[0] == T_PONG:
+                return r
+            r.close()
+            return None
+        held.append(wait_until(admitted, 10, "a place freed by a vanished upload"))
+        for h in held:
+            vanish(h.sock if hasattr(h, "sock") else h)
