@@ -286,3 +286,45 @@ class ResizeInputsHoldPlaces(PixdTestCase):
         held.append(wait_until(admitted, 10, "a place freed by a vanished upload"))
         for h in held:
             vanish(h.sock if hasattr(h, "sock") else h)
+
+
+class HungPushedCamera(PixdTestCase):
+    """A remote camera whose pusher hangs mid-frame: the idle timeout cuts
+    the pusher, its viewers are told the stream ended, and a local camera's
+    viewers are served throughout. (Hung V4L2 and file sources are tested
+    in tests/camera: v4l2_stall_reopens, file_source_slow_loop_gets_newest.)"""
+    pixd_args = ("--idle-timeout", "1", "--camera", "local=test,width=64,height=48,fps=20")
+
+    def test_faults_pusher_hangs_mid_frame(self):
+        from test_camera import T_PUSH, T_PUSHING, jpeg, read_video_frame, watch
+        pusher = Raw(self.pixd.addr())
+        pusher.send(frame(T_PUSH, field(TAG_NAME, "remote"), fid=5))
+        self.assertEqual(pusher.recv()[:3], (T_PUSHING, 0, 5))
+        viewer = Raw(self.pixd.addr())
+        watch(viewer, "remote")
+        other = Raw(self.pixd.addr())
+        watch(other, "local")
+        data = jpeg(64, 48)
+        pusher.send(frame(0x33, field(TAG_SIZE, len(data)), fid=5, flags=F_MORE) +
+                    frame(T_DATA, data, fid=5))
+        self.assertEqual(read_video_frame(viewer)[1], data)
+        # Half of the next frame, then silence with the socket left open.
+        pusher.send(frame(0x33, field(TAG_SIZE, len(data)), fid=5, flags=F_MORE) +
+                    frame(T_DATA, data[:len(data) // 2], fid=5, flags=F_MORE))
+        seen = 0
+        viewer.sock.settimeout(15)
+        ended = []
+
+        def watcher():
+            ended.append(read_video_frame(viewer))
+        import threading
+        t = threading.Thread(target=watcher)
+        t.start()
+        # The local camera keeps flowing while the remote one hangs.
+        while t.is_alive() or seen < 10:
+            read_video_frame(other)
+            seen += 1
+            self.assertLess(seen, 1000, "the hung pusher was never cut off")
+        t.join()
+        self.assertEqual(ended, [None], "the viewer is told the hung stream ended")
+        self.assertTrue(pusher.closed(), "the hung pusher is disconnected")
