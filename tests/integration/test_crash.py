@@ -75,7 +75,7 @@ class CrashConsistency(unittest.TestCase):
         rng = random.Random(int.from_bytes(os.urandom(4), "big"))
         jpeg = small_jpeg()
         p = self.start()
-        files = 0
+        files = cut = 0
         for k in range(1, KILLS + 1):
             load = Load(p.addr("native"), p.addr("http"), "cam", jpeg, keep_files=True,
                         seed=rng.random(), tag=f"k{k}", max_size=96 * 1024)
@@ -98,6 +98,8 @@ class CrashConsistency(unittest.TestCase):
                 # A stored resize pixd never confirmed may still be there.
                 self.derived |= load.derived
                 self.derived |= {f"k{k}-r-{i}.jpg" for i in range(load.seq + 1)}
+            # Uploads cut by the kill leave partial files; pixd clears them at start.
+            cut += len(os.listdir(os.path.join(self.store, ".tmp")))
             p = self.start()
             files = self.check_store(p, k)
         self.assertGreater(len(self.acked), KILLS, "the load confirmed too few uploads")
@@ -106,7 +108,7 @@ class CrashConsistency(unittest.TestCase):
         for bad in SANITIZER_WORDS:
             self.assertNotIn(bad, p.log())
         print(f"\n  {KILLS} kills: {len(self.acked)} confirmed uploads, {files} files kept, "
-              f"{len(self.sent)} uploads attempted", flush=True)
+              f"{len(self.sent)} uploads attempted, {cut} partial uploads cleared", flush=True)
 
 
 if __name__ == "__main__":
