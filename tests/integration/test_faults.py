@@ -284,6 +284,9 @@ class ResizeInputsHoldPlaces(PixdTestCase):
             r.close()
             return None
         held.append(wait_until(admitted, 10, "a place freed by a vanished upload"))
+        # An HTTP upload abandoned mid-body gives its place back as well.
+        vanish(held.pop(4))
+        held.append(wait_until(admitted, 10, "a place freed by a vanished HTTP upload"))
         for h in held:
             vanish(h.sock if hasattr(h, "sock") else h)
 
