@@ -8,6 +8,7 @@ disk full in test_store.py.
 """
 import io
 import os
+import re
 import resource
 import socket
 import struct
@@ -75,12 +76,31 @@ class VanishingClients(PixdTestCase):
         c.close()
         self.assertEqual(http_req(self.h, "GET", "/healthz")[0].status, 200)
 
+    def metrics(self):
+        text = http_req(self.h, "GET", "/metrics")[1].decode()
+        return {m.group(1): float(m.group(2))
+                for m in re.finditer(r"^(pixd_\S+) (\S+)$", text, re.M)}
+
     def settled(self):
-        """Every vanished client's descriptor, job and temp file is gone."""
+        """Every vanished client's descriptor, connection, job, stream
+        subscription and temp file is gone."""
         tmp = os.path.join(self.pixd.store, ".tmp")
-        wait_until(lambda: self.pixd.nfds() <= self.fds and not os.listdir(tmp), 20,
-                   f"descriptors back to {self.fds} (now {self.pixd.nfds()}) "
-                   f"and .tmp empty ({os.listdir(tmp)})")
+        want = {'pixd_connections{handler="native"}': 0,
+                'pixd_connections{handler="http"}': 1,  # the /metrics request
+                "pixd_jobs_running": 0, "pixd_jobs_waiting": 0,
+                'pixd_camera_subscribers{camera="cam"}': 0}
+
+        def idle():
+            m = self.metrics()
+            return (self.pixd.nfds() <= self.fds and not os.listdir(tmp) and
+                    all(m.get(k) == v for k, v in want.items()))
+        try:
+            wait_until(idle, 20, "pixd back to idle")
+        except AssertionError:
+            m = self.metrics()
+            raise AssertionError(f"not idle: fds {self.pixd.nfds()} (was {self.fds}), "
+                                 f".tmp {os.listdir(tmp)}, "
+                                 f"{ {k: m.get(k) for k in want} }") from None
 
     def each(self, name, act):
         for reset in (True, False):
