@@ -197,11 +197,11 @@ class VanishingClients(PixdTestCase):
 
 
 # Runs pixd under a low descriptor limit (set in the child, before exec).
-LOW_FDS = 64
-LIMIT_PREFIX = [sys.executable, "-c",
-                "import os, resource, sys\n"
-                f"resource.setrlimit(resource.RLIMIT_NOFILE, ({LOW_FDS}, {LOW_FDS}))\n"
-                "os.execv(sys.argv[1], sys.argv[1:])"]
+def limit_prefix(n):
+    return [sys.executable, "-c",
+            "import os, resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_NOFILE, ({n}, {n}))\n"
+            "os.execv(sys.argv[1], sys.argv[1:])"]
 
 
 def cpu_seconds(pid):
@@ -210,55 +210,83 @@ def cpu_seconds(pid):
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class FdExhaustion(PixdTestCase):
+class FdLimit(PixdTestCase):
     pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")
+    limit = 128
 
     def setUp(self):
-        self.pixd = self.start(listen=self.pixd_listen, argv_prefix=LIMIT_PREFIX)
+        self.pixd = self.start(listen=self.pixd_listen, argv_prefix=limit_prefix(self.limit))
+        self.refusals = {}
 
     def try_native(self):
         try:
-            c = Native(self.pixd.addr("native"), timeout=5)
-        except (OSError, EOFError, AssertionError):
+            return Native(self.pixd.addr("native"), timeout=5)
+        except (OSError, EOFError, ServerError) as e:
+            kind = e.kind if isinstance(e, ServerError) else type(e).__name__
+            self.refusals[kind] = self.refusals.get(kind, 0) + 1
             return None
-        return c
 
-    def test_faults_fd_exhaustion_refuses_then_recovers(self):
-        held = []
-        refused = 0
-        for _ in range(2 * LOW_FDS):
-            c = self.try_native()
-            if c is None:
-                refused += 1
-            else:
-                held.append(c)
-        self.assertGreater(refused, 0, "pixd never ran out of descriptors")
-        self.assertLess(len(held), LOW_FDS)
-        # Out of descriptors, pixd must not spin on its listening socket:
-        # measure its CPU time over a one-second window with clients
-        # still knocking.
+    def fill(self):
+        held = [c for c in (self.try_native() for _ in range(2 * self.limit)) if c]
+        self.assertGreater(sum(self.refusals.values()), 0, "pixd never refused a client")
+        self.assertLess(len(held), self.limit)
+        return held
+
+    def not_spinning(self):
+        # Refusing, pixd must not spin on its listening socket: measure its
+        # CPU time over a one-second window with clients still knocking.
         t0, c0 = time.monotonic(), cpu_seconds(self.pixd.proc.pid)
         while time.monotonic() - t0 < 1.0:
             self.assertIsNone(self.try_native())
         busy = (cpu_seconds(self.pixd.proc.pid) - c0) / (time.monotonic() - t0)
-        self.assertLess(busy, 0.5, f"pixd used {busy:.0%} CPU while out of descriptors")
-        # Those already in are still served. Store work needs descriptors
-        # too: it either works or says why, and the client may retry.
+        self.assertLess(busy, 0.5, f"pixd used {busy:.0%} CPU while refusing clients")
+
+    def recovers(self, held):
+        self.assertIsNone(self.pixd.proc.poll())
+        for c in held:
+            c.close()
+        c = wait_until(self.try_native, 10, "a new client accepted after others left")
+        c.put(3, "after.bin", b"recovered")
+        c.close()
+        self.assertEqual(http_req(self.pixd.addr("http"), "GET", "/api/v1/images/after.bin")[1],
+                         b"recovered")
+
+    def test_faults_fd_headroom_refuses_with_reason_then_recovers(self):
+        """Near the limit pixd refuses new clients in their protocol and
+        keeps descriptors for those already in, whose store work goes on."""
+        held = self.fill()
+        self.assertEqual(set(self.refusals), {"native-error-8"}, self.refusals)  # LIMIT
+        s = connect(self.pixd.addr("http"))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = s.recv(4096)
+        s.close()
+        self.assertIn(b" 503 ", reply)
+        self.assertIn(b"too many connections", reply)
+        self.not_spinning()
+        for i, c in enumerate(held[:8]):
+            c.put(4, f"in-{i}.bin", b"x" * 1000)
+            self.assertEqual(len(c.list(5)), i + 1)
+        self.assertIn("descriptors open", self.pixd.log())
+        self.recovers(held)
+
+
+class FdExhaustion(FdLimit):
+    """Below the headroom's reach (a limit of 64): accept itself fails with
+    EMFILE; libuv closes the new sockets; pixd must neither spin nor crash,
+    and store work says why it failed."""
+    limit = 64
+    test_faults_fd_headroom_refuses_with_reason_then_recovers = None
+
+    def test_faults_fd_exhaustion_refuses_then_recovers(self):
+        held = self.fill()
+        self.not_spinning()
         for c in held[:5]:
             try:
                 self.assertEqual(c.list(2), [])
             except ServerError as e:
                 self.assertEqual(e.kind, "busy")
                 self.assertIn(b"out of file descriptors", e.args[0].encode())
-        self.assertIsNone(self.pixd.proc.poll())
-        for c in held:
-            c.close()
-        # Recovered: new clients get in, uploads work.
-        c = wait_until(self.try_native, 10, "a new client accepted after others left")
-        c.put(3, "after.bin", b"recovered")
-        c.close()
-        self.assertEqual(http_req(self.pixd.addr("http"), "GET", "/api/v1/images/after.bin")[1],
-                         b"recovered")
+        self.recovers(held)
 
 
 class ResizeInputsHoldPlaces(PixdTestCase):
