@@ -9,7 +9,6 @@ disk full in test_store.py.
 import io
 import os
 import re
-import resource
 import socket
 import struct
 import sys
