@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "addr.h"
 #include "listen.h"
@@ -380,6 +381,27 @@ static void describe_peer(pixd_conn *c) {
     snprintf(c->peer, sizeof c->peer, "unix");
 }
 
+/* Descriptors kept free for the clients already in (store files, directory
+ * scans, modules): a new client whose socket lands this close to the
+ * RLIMIT_NOFILE ceiling is refused in its own protocol, rather than later
+ * store work failing with EMFILE or libuv closing new sockets unheard. */
+#define FD_HEADROOM 32
+
+static int near_fd_limit(pixd_conn *c) {
+    struct rlimit rl;
+    uv_os_fd_t fd;
+    if (uv_fileno(&c->io.handle, &fd) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+        rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur <= 2 * FD_HEADROOM)
+        return 0;
+    /* Descriptors are handed out lowest first: fd is about the number open. */
+    if ((rlim_t)fd < rl.rlim_cur - FD_HEADROOM)
+        return 0;
+    pixd_notice("refusing %s: %d descriptors open of %llu (LimitNOFILE=, ulimit -n); "
+                "%d are kept for the clients already in", c->peer, fd + 1,
+                (unsigned long long)rl.rlim_cur, FD_HEADROOM);
+    return 1;
+}
+
 /* Decide whether c may take a slot; returns 0 or the reason to refuse. */
 static int take_slot(pixd_conn *c) {
     pixd_server *srv = c->srv;
@@ -388,6 +410,8 @@ static int take_slot(pixd_conn *c) {
 
     if (srv->stopping)
         return PIXD_BYE_SHUTDOWN;
+    if (near_fd_limit(c))
+        return PIXD_BYE_LIMIT;
     if (o->max_connections && srv->n_conns >= o->max_connections) {
         pixd_notice("refusing %s: %llu connections open (--max-connections %u)",
                     c->peer, (unsigned long long)srv->n_conns, o->max_connections);

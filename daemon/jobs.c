@@ -25,7 +25,7 @@ void pixd_jobs_init(pixd_jobs *q, uv_loop_t *loop, unsigned workers, unsigned ma
     q->loop = loop;
     q->workers = workers ? workers : 1;
     q->max_waiting = max_waiting;
-    q->running = q->waiting = 0;
+    q->running = q->waiting = q->reserved = 0;
     q->head = q->tail = NULL;
     q->done_count = q->busy_count = 0;
     memset(&q->queue_hist, 0, sizeof q->queue_hist);
@@ -111,6 +111,20 @@ int pixd_jobs_submit(pixd_jobs *q, pixd_job *j) {
     q->tail = j;
     q->waiting++;
     return 0;
+}
+
+int pixd_jobs_reserve(pixd_jobs *q) {
+    if (q->running + q->waiting + q->reserved >= q->workers + q->max_waiting) {
+        q->busy_count++;
+        return -EBUSY;
+    }
+    q->reserved++;
+    return 0;
+}
+
+void pixd_jobs_unreserve(pixd_jobs *q) {
+    if (q->reserved)
+        q->reserved--;
 }
 
 int pixd_jobs_cancel(pixd_jobs *q, pixd_job *j) {

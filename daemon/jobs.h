@@ -41,6 +41,7 @@ struct pixd_jobs {
     uv_loop_t *loop;
     unsigned workers, max_waiting;
     unsigned running, waiting;
+    unsigned reserved;          /* places held for jobs whose input is still arriving */
     pixd_job *head, *tail;      /* waiting, oldest first */
     uint64_t done_count, busy_count;
     pixd_jobs_hist queue_hist, run_hist; /* jobs that ran (not cancelled) */
@@ -54,6 +55,13 @@ void pixd_jobs_size_pool(unsigned workers);
 void pixd_jobs_init(pixd_jobs *q, uv_loop_t *loop, unsigned workers, unsigned max_waiting);
 /* 0, or -EBUSY when every worker is busy and the waiting line is full. */
 int pixd_jobs_submit(pixd_jobs *q, pixd_job *j);
+/* Hold a place in the line for a job whose input is still arriving, so
+ * that inputs being received count against the line as queued jobs do:
+ * 0, or -EBUSY (counted) when running + waiting + reserved fill it.
+ * Give the place back with pixd_jobs_unreserve() before submitting the
+ * job, or when it is abandoned. */
+int pixd_jobs_reserve(pixd_jobs *q);
+void pixd_jobs_unreserve(pixd_jobs *q);
 /* Take a job that has not started out of the line; done(-ECANCELED) is
  * called. A running job cannot be stopped: returns -EBUSY. */
 int pixd_jobs_cancel(pixd_jobs *q, pixd_job *j);

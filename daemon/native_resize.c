@@ -34,9 +34,12 @@ typedef struct rjob {
     char msg[256];
     size_t sent;
     pixd_upload *up;
+    pixd_jobs *reserved;        /* holds a place in this line until submitted */
 } rjob;
 
 static void rjob_free(rjob *j) {
+    if (j->reserved)
+        pixd_jobs_unreserve(j->reserved);
     free(j->in);
     free(j->res.data);
     free(j);
@@ -45,7 +48,7 @@ static void rjob_free(rjob *j) {
 static int wire_code(int err) {
     switch (err) {
     case -EFBIG: return PIXPROTO_ETOOBIG;
-    case -EBUSY: return PIXPROTO_EBUSY;
+    case -EBUSY: case -EMFILE: case -ENFILE: return PIXPROTO_EBUSY;
     case -ENOMEM: return PIXPROTO_ENOMEM;
     case -ENOENT: return PIXPROTO_ENOTFOUND;
     case -ENOSPC: return PIXPROTO_ENOSPACE;
@@ -279,6 +282,10 @@ static void submit(rjob *j) {
     j->stage = ST_QUEUED;
     j->job.work = resize_work;
     j->job.done = resize_done;
+    if (j->reserved) {
+        pixd_jobs_unreserve(j->reserved);
+        j->reserved = NULL;
+    }
     r = pixd_jobs_submit(&srv->jobs, &j->job);
     if (r < 0)
         fail(j, r, r == -EBUSY ? "every worker is busy and the queue is full; try again "
@@ -364,14 +371,15 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
         pixd__native_error(c, f->id, PIXPROTO_EBUSY, why);
         return 0;
     }
-    /* Say "busy" before the client sends its image, not after. */
-    if (srv->jobs.running >= srv->jobs.workers && srv->jobs.waiting >= srv->jobs.max_waiting) {
+    /* Say "busy" before the client sends its image (or pixd reads the
+     * stored one), not after; the input held meanwhile counts as queued. */
+    if (pixd_jobs_reserve(&srv->jobs) < 0) {
         rjob_free(j);
-        srv->jobs.busy_count++;
         pixd__native_error(c, f->id, PIXPROTO_EBUSY,
                            "every worker is busy and the queue is full; try again shortly");
         return 0;
     }
+    j->reserved = &srv->jobs;
     if (!source[0] && j->in_size > input_max(srv)) {
         snprintf(why, sizeof why, "image of %zu bytes is over this server's limit of %zu "
                  "bytes for a job", j->in_size, input_max(srv));

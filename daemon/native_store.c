@@ -21,6 +21,7 @@ static int wire_code(int err) {
     case -EBADMSG: return PIXPROTO_EINTEGRITY;
     case -ENOMEM: return PIXPROTO_ENOMEM;
     case -ECANCELED: return PIXPROTO_ESHUTDOWN;
+    case -EMFILE: case -ENFILE: return PIXPROTO_EBUSY;
     default: return PIXPROTO_EINTERNAL;
     }
 }
@@ -29,6 +30,9 @@ static const char *default_text(int err) {
     switch (err) {
     case -ENOENT: return "no such file in the store (see `pixctl ls`)";
     case -ENOSPC: return "no space left in the store";
+    case -EMFILE: case -ENFILE:
+        return "pixd is out of file descriptors; try again later "
+               "(or raise its limit: LimitNOFILE=, ulimit -n)";
     default: return NULL;
     }
 }
@@ -129,7 +133,7 @@ int pixd__native_put(pixd_conn *c, native_state *st, const pixproto_frame *f) {
                           &upload_ops, req, &req->up, why, sizeof why);
     if (r < 0) {
         pixd__native_req_done(req);
-        pixd__native_error(c, f->id, wire_code(r), why[0] ? why : NULL);
+        pixd__native_error(c, f->id, wire_code(r), why[0] ? why : default_text(r));
     }
     return 0;
 }
@@ -323,7 +327,7 @@ static void list_done(void *ctx, int err, const pixproto_entry *v, size_t n) {
     size_t i = 0;
 
     if (c && err)
-        pixd__native_error(c, req->id, wire_code(err), NULL);
+        pixd__native_error(c, req->id, wire_code(err), default_text(err));
     while (c && !err) {
         uint8_t *buf = NULL;
         long len;

@@ -29,7 +29,7 @@ static int status_of(int err) {
     case -EFBIG: return 413;
     case -EBADMSG: return 422;
     case -ENOSPC: case -EDQUOT: return 507;
-    case -ECANCELED: case -ENOMEM: case -EBUSY: return 503;
+    case -ECANCELED: case -ENOMEM: case -EBUSY: case -EMFILE: case -ENFILE: return 503;
     default: return 500;
     }
 }
@@ -40,6 +40,9 @@ static const char *default_text(int err) {
     case -ENOSPC: case -EDQUOT: return "no space left in the store; delete files first";
     case -ECANCELED: return "pixd is shutting down; try again later";
     case -ENOMEM: return "out of memory; try again shortly";
+    case -EMFILE: case -ENFILE:
+        return "pixd is out of file descriptors; try again later "
+               "(or raise its limit: LimitNOFILE=, ulimit -n)";
     default: return NULL;
     }
 }

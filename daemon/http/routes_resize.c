@@ -33,9 +33,12 @@ typedef struct hjob {
     int err;
     char msg[256];
     size_t sent;
+    int reserved;       /* holds a place in srv->jobs' line until submitted */
 } hjob;
 
 static void hjob_free(hjob *j) {
+    if (j->reserved)
+        pixd_jobs_unreserve(&j->srv->jobs);
     free(j->in);
     free(j->res.data);
     free(j);
@@ -44,10 +47,6 @@ static void hjob_free(hjob *j) {
 static size_t input_max(const pixd_server *srv) {
     unsigned long long m = srv->opt->max_upload;
     return m && m < INPUT_DEFAULT_MAX ? (size_t)m : INPUT_DEFAULT_MAX;
-}
-
-static int jobs_full(const pixd_jobs *q) {
-    return q->running >= q->workers && q->waiting >= q->max_waiting;
 }
 
 int pixd__http_error_extra(pixd_http_req *r, int status, const char *msg, const char *extra) {
@@ -213,7 +212,7 @@ static int status_of(int err) {
     case -ENOENT: return 404;
     case -EFBIG: return 413;
     case -EBADMSG: case -ENOTSUP: return 422;
-    case -EBUSY: case -ECANCELED: case -ENOMEM: return 503;
+    case -EBUSY: case -ECANCELED: case -ENOMEM: case -EMFILE: case -ENFILE: return 503;
     default: return 500;
     }
 }
@@ -311,6 +310,10 @@ static void submit(hjob *j) {
     j->stage = ST_QUEUED;
     j->job.work = resize_work;
     j->job.done = resize_done;
+    if (j->reserved) {
+        pixd_jobs_unreserve(&j->srv->jobs);
+        j->reserved = 0;
+    }
     if ((r = pixd_jobs_submit(&j->srv->jobs, &j->job)) < 0)
         fail(j, r, r == -EBUSY ? BUSY_TEXT : NULL);
 }
@@ -357,12 +360,13 @@ int pixd__http_resize_stored(pixd_http_req *r, const char *name) {
         pixd_http_error(r, st, why);
         return st;
     }
-    if (jobs_full(&srv->jobs)) {
-        srv->jobs.busy_count++;
+    if (pixd_jobs_reserve(&srv->jobs) < 0)
         return busy(r);
-    }
-    if (!(j = hjob_new(r)))
+    if (!(j = hjob_new(r))) {
+        pixd_jobs_unreserve(&srv->jobs);
         return pixd_http_error(r, 503, "out of memory; try again shortly"), 503;
+    }
+    j->reserved = 1;
     j->p = p;
     j->stage = ST_READING;
     if ((st = pixd_store_read(srv->store, name, input_max(srv), stored_read, j)) < 0) {
@@ -431,13 +435,15 @@ static int resize_begin(pixd_http_req *r) {
         pixd_http_error(r, 413, why);
         return 413;
     }
-    /* Say "busy" before the client sends its image, not after. */
-    if (jobs_full(&srv->jobs)) {
-        srv->jobs.busy_count++;
+    /* Say "busy" before the client sends its image, not after; the input
+     * held meanwhile counts as a queued job. */
+    if (pixd_jobs_reserve(&srv->jobs) < 0)
         return busy(r);
-    }
-    if (!(j = hjob_new(r)))
+    if (!(j = hjob_new(r))) {
+        pixd_jobs_unreserve(&srv->jobs);
         return pixd_http_error(r, 503, "out of memory; try again shortly"), 503;
+    }
+    j->reserved = 1;
     j->p = p;
     j->stage = ST_INPUT;
     j->in_size = (size_t)r->content_length;

@@ -74,6 +74,46 @@ static void jobs_cap_queue_and_busy(void **state) {
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Inputs still arriving hold places: with one worker and a line of two,
+ * three reservations fill it, and a place given back frees one. */
+static void jobs_reserve_counts_against_line(void **state) {
+    uv_loop_t loop;
+    pixd_jobs q;
+    uv_sem_t gate;
+    tjob t[2];
+    int order[2], n = 0;
+
+    (void)state;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    uv_sem_init(&gate, 0);
+    pixd_jobs_init(&q, &loop, 1, 2);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pixd_jobs_reserve(&q), 0);
+    assert_int_equal(pixd_jobs_reserve(&q), -EBUSY);
+    assert_int_equal(q.busy_count, 1);
+    /* A reserved job submits after giving its place back. */
+    init(&t[0], 0, order, &n, &gate);
+    pixd_jobs_unreserve(&q);
+    assert_int_equal(pixd_jobs_submit(&q, &t[0].job), 0);
+    assert_int_equal(pixd_jobs_reserve(&q), -EBUSY);
+    /* An abandoned input gives its place back too. */
+    pixd_jobs_unreserve(&q);
+    assert_int_equal(pixd_jobs_reserve(&q), 0);
+    pixd_jobs_unreserve(&q);
+    pixd_jobs_unreserve(&q);
+    pixd_jobs_unreserve(&q);
+    assert_int_equal(q.reserved, 0);
+    pixd_jobs_unreserve(&q); /* never below zero */
+    assert_int_equal(q.reserved, 0);
+    init(&t[1], 1, order, &n, NULL);
+    assert_int_equal(pixd_jobs_submit(&q, &t[1].job), 0);
+    uv_sem_post(&gate);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(n, 2);
+    uv_sem_destroy(&gate);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void jobs_cancel_waiting(void **state) {
     uv_loop_t loop;
     pixd_jobs q;
@@ -130,6 +170,7 @@ int main(void) {
     pixd_jobs_size_pool(4);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jobs_cap_queue_and_busy),
+        cmocka_unit_test(jobs_reserve_counts_against_line),
         cmocka_unit_test(jobs_cancel_waiting),
         cmocka_unit_test(jobs_parallel_up_to_workers),
     };

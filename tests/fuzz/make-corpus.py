@@ -170,6 +170,73 @@ BUILT = {"decoder": decoder_seeds, "fields": fields_seeds,
          "store-name": store_name_seeds, "imghdr": imghdr_seeds, "mjpeg": mjpeg_seeds}
 
 
+def requests_seeds():
+    """Whole requests of every kind the handlers route, native (first byte
+    even) and HTTP (odd), with the optional fields and query parameters."""
+    T = dict(CANCEL=8, DATA=9, PUT=0x10, GET=0x12, LIST=0x14, STAT=0x16, DELETE=0x18,
+             END=0x1a, RESIZE=0x20, CAMS=0x30, WATCH=0x32, FRAME=0x33, SNAP=0x34, PUSH=0x35)
+    NAME, SIZE, SHA, WIDTH, HEIGHT = 30, 31, 32, 35, 36
+    MODE, QUALITY, FORMAT, ENLARGE, PROGRESSIVE, SHARPEN, SOURCE, STORE_AS, FAST = range(40, 49)
+    FRAMES, SEQ, TS, FPS = 64, 67, 68, 69
+    jpeg = imghdr_seeds()["jpeg"]
+    hello = frame(HELLO, HELLO_BODY)
+
+    def n(*frames):
+        return b"\0" + hello + b"".join(frames)
+
+    def h(*reqs):
+        return b"\1" + b"".join(r.encode() if isinstance(r, str) else r for r in reqs)
+
+    import hashlib
+    data = bytes(range(200))
+    put = (frame(T["PUT"], field(NAME, "a.bin") + field(SIZE, len(data)), F_MORE, rid=1)
+           + frame(T["DATA"], data[:100], F_MORE | F_ZLIB, rid=1)
+           + frame(T["DATA"], data[100:], F_MORE, rid=1)
+           + frame(T["END"], field(SHA, hashlib.sha256(data).digest()), rid=1))
+    resize_opts = (field(WIDTH, 16) + field(HEIGHT, 16) + field(MODE, "fill")
+                   + field(QUALITY, 80) + field(FORMAT, "jpeg") + field(ENLARGE, 1)
+                   + field(PROGRESSIVE, 1) + field(SHARPEN, "2,1.5,3") + field(FAST, 0))
+    resize = (frame(T["RESIZE"], resize_opts + field(SIZE, len(jpeg)), F_MORE, rid=2)
+              + frame(T["DATA"], jpeg, F_MORE, rid=2) + frame(T["END"], rid=2))
+    stored = frame(T["RESIZE"], field(WIDTH, 8) + field(SOURCE, "a.bin")
+                   + field(STORE_AS, "small.jpg"), rid=3)
+    cl = "Content-Length: "
+    return {
+        "native-store": n(put, frame(T["GET"], field(NAME, "a.bin"), rid=4),
+                          frame(T["STAT"], field(NAME, "a.bin"), rid=5),
+                          frame(T["LIST"], rid=6), frame(T["DELETE"], field(NAME, "a.bin"), rid=7)),
+        "native-put-cancel": n(put[:60], frame(T["CANCEL"], rid=1)),
+        "native-resize": n(resize),
+        "native-resize-stored": n(put, stored),
+        "native-cams-watch": n(frame(T["CAMS"], rid=1),
+                               frame(T["WATCH"], field(NAME, "cam") + field(FPS, 5)
+                                     + field(WIDTH, 32) + field(FRAMES, 2), rid=2)),
+        "native-snap": n(frame(T["SNAP"], field(NAME, "cam") + field(WIDTH, 16), rid=1)),
+        "native-push": n(frame(T["PUSH"], field(NAME, "p"), rid=1),
+                         frame(T["FRAME"], field(SEQ, 1) + field(TS, 5) + field(SIZE, len(jpeg)),
+                               F_MORE, rid=1),
+                         frame(T["DATA"], jpeg, 0, rid=1)),
+        "http-images": h(f"PUT /api/v1/images/b.bin HTTP/1.1\r\n{cl}200\r\n\r\n", data,
+                         "GET /api/v1/images/b.bin HTTP/1.1\r\nRange: bytes=10-20\r\n\r\n",
+                         "HEAD /api/v1/images/b.bin HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n",
+                         "GET /api/v1/images HTTP/1.1\r\n\r\n",
+                         "DELETE /api/v1/images/b.bin HTTP/1.1\r\n\r\n"),
+        "http-resize-query": h("POST /api/v1/resize?width=10&height=9&mode=fit&format=png"
+                               "&quality=70&enlarge=1&sharpen=1,1,1&progressive=1 HTTP/1.1\r\n"
+                               f"{cl}{len(jpeg)}\r\n\r\n", jpeg),
+        "http-image-width": h(f"PUT /api/v1/images/p.jpg HTTP/1.1\r\n{cl}{len(jpeg)}\r\n\r\n",
+                              jpeg, "GET /api/v1/images/p.jpg?width=8&height=8 HTTP/1.1\r\n\r\n"),
+        "http-cameras": h("GET /api/v1/cameras HTTP/1.1\r\n\r\n",
+                          "GET /api/v1/cameras/cam/snapshot?width=16 HTTP/1.1\r\n\r\n",
+                          "GET /api/v1/cameras/cam/stream?fps=5&width=32 HTTP/1.1\r\n\r\n"),
+        "http-misc": h("GET /metrics HTTP/1.1\r\n\r\n", "GET /api/v1/status HTTP/1.1\r\n\r\n",
+                       "GET /static/app.js HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    }
+
+
+BUILT["requests"] = requests_seeds
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip().splitlines()[2])
