@@ -41,6 +41,7 @@ typedef struct rz_state {
     pixd_inbuf body;
     rz_job *job;
     pixd_stash stash;
+    int reserved; /* the body arriving holds a place in the job line */
 } rz_state;
 
 static const uint8_t zero_size[4];
@@ -119,11 +120,20 @@ static void resize_done(pixd_job *pj, int status) {
     free(more.data);
 }
 
+static void unreserve(pixd_conn *c) {
+    rz_state *s = c->state;
+    if (s->reserved) {
+        pixd_jobs_unreserve(&c->srv->jobs);
+        s->reserved = 0;
+    }
+}
+
 static void start_job(pixd_conn *c) {
     rz_state *s = c->state;
     rz_job *j = calloc(1, sizeof *j);
     int r;
 
+    unreserve(c); /* the job takes its place from here */
     if (!j) {
         refuse(c, "out of memory");
         return;
@@ -183,14 +193,16 @@ static void start_body(pixd_conn *c) {
         refuse(c, why);
         return;
     }
-    /* Say no before the client sends its image, not after. */
-    if (c->srv->jobs.running >= c->srv->jobs.workers &&
-        c->srv->jobs.waiting >= c->srv->jobs.max_waiting) {
-        c->srv->jobs.busy_count++;
+    /* Say no before the client sends its image, not after; while it
+     * arrives it holds a place in the line, so slow senders cannot pin
+     * more memory than the line allows (see jobs.h). */
+    if (pixd_jobs_reserve(&c->srv->jobs) < 0) {
         refuse(c, "every worker is busy and the queue is full");
         return;
     }
+    s->reserved = 1;
     if (pixd_inbuf_begin(&s->body, size) < 0) {
+        unreserve(c);
         refuse(c, "out of memory");
         return;
     }
@@ -239,6 +251,7 @@ static void rz_goodbye(pixd_conn *c, enum pixd_goodbye why) {
 
 static void rz_close(pixd_conn *c) {
     rz_state *s = c->state;
+    unreserve(c);
     if (s->job) {
         s->job->conn = NULL;
         /* Not started: done(-ECANCELED) frees it now; running: when it ends. */

@@ -6,6 +6,7 @@ import threading
 import unittest
 
 from legacytest import LegacyCase, decode, image_bytes
+from pixdtest import wait_until
 
 
 def request(data, w, h, size=None):
@@ -163,6 +164,37 @@ class LegacyResize(LegacyCase):
         self.assertEqual(self.pixd.stop(), 0)
         self.assertTrue(c.closed())
         self.assertEqual(c.buf, b"\0\0\0\0")
+
+
+
+class LegacyResizeLine(LegacyCase):
+    """Bodies still arriving hold places in the job line (workers + 8 per
+    worker), so slow senders cannot pin memory past it."""
+    handler = "legacy-resize"
+    pixd_args = ("--workers", "1")
+    pixd_listen = ("native=127.0.0.1:0", "legacy-resize=127.0.0.1:0")
+
+    def test_legacy_resize_slow_bodies_fill_the_line(self):
+        img = image_bytes("JPEG", (64, 48))
+        slow = []
+        for _ in range(9):  # 1 worker + 8 waiting: the whole line
+            c = self.client()
+            c.send(request(img, 10, 10)[:20])  # header and a few bytes, then nothing
+            slow.append(c)
+        # Every place is held by a body still arriving: the next is refused
+        # at its header, before it sends its image.
+        extra = self.client()
+        extra.send(request(img, 10, 10)[:12])
+        self.assertEqual(extra.recv_exact(4), b"\0\0\0\0")
+        # A slow sender that leaves gives its place back.
+        slow.pop().close()
+        def served():
+            c = self.client()
+            c.send(request(img, 10, 10))
+            n = struct.unpack(">I", c.recv_exact(4))[0]
+            return n > 0 and decode(c.recv_exact(n)).size == (10, 10)
+        wait_until(served, 10, "a place in the line again")
+        self.assert_native_ok()
 
 
 if __name__ == "__main__":
