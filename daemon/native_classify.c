@@ -27,9 +27,18 @@ typedef struct cjob {
     pixd_sub *sub;           /* ST_FRAME, until gone() */
     pixd_frame *frame;       /* the camera's frame, from frame() to gone() */
     pixd_classify_req *job;  /* ST_QUEUED */
+    pixd_jobs *reserved;     /* a place in the line, held until submitted */
 } cjob;
 
+/* The input has arrived: the job takes the place it held in the line. */
+static void unreserve(cjob *j) {
+    if (j->reserved)
+        pixd_jobs_unreserve(j->reserved);
+    j->reserved = NULL;
+}
+
 static void cjob_free(cjob *j) {
+    unreserve(j);
     free(j->in);
     pixd_frame_unref(j->frame);
     free(j);
@@ -144,6 +153,7 @@ static void submit_bytes(cjob *j) {
     int r;
     j->in = NULL; /* the job owns it now */
     j->stage = ST_QUEUED;
+    unreserve(j);
     r = pixd_classify_submit(srv->classify, j->m, in, j->in_len, j->top, classified, j, &j->job);
     if (r < 0)
         fail(j, r, r == -EBUSY ? busy_msg : NULL);
@@ -187,6 +197,7 @@ static void cam_gone(void *ctx) {
     }
     j->stage = ST_QUEUED;
     j->in_size = j->frame->len;
+    unreserve(j);
     r = pixd_classify_submit_frame(srv->classify, j->m, j->frame, j->top, classified, j,
                                    &j->job);
     pixd_frame_unref(j->frame);
@@ -295,13 +306,15 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
         pixd__native_error(c, f->id, r, why[0] ? why : NULL);
         return 0;
     }
-    /* Say "busy" before the client sends its image, not after. */
-    if (pixd_classify_busy(srv->classify)) {
+    /* Say "busy" before the client sends its image, not after; while it
+     * arrives (or is read, or awaited from a camera) it holds a place in
+     * the line, so inputs cannot pin memory beyond it (jobs.h). */
+    if (pixd_jobs_reserve(&srv->jobs) < 0) {
         cjob_free(j);
-        srv->jobs.busy_count++;
         pixd__native_error(c, f->id, PIXPROTO_EBUSY, busy_msg);
         return 0;
     }
+    j->reserved = &srv->jobs;
     if (!source[0] && !camera[0] && j->in_size > input_max(srv)) {
         snprintf(why, sizeof why, "image of %zu bytes is over this server's limit of %zu "
                  "bytes for a job", j->in_size, input_max(srv));

@@ -341,7 +341,3 @@ void pixd_classify_cancel(pixd_classify_req *q) {
     pixd_jobs_cancel(q->job.q, &q->job);
 }
 
-int pixd_classify_busy(const pixd_classifier *c) {
-    const struct pixd_jobs *j = c->jobs;
-    return j->running >= j->workers && j->waiting >= j->max_waiting;
-}

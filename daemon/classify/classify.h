@@ -80,8 +80,5 @@ int pixd_classify_submit_frame(pixd_classifier *c, const pixd_model *m, struct p
 /* The caller no longer wants the answer: cb will not be called, the job
  * is taken off the line or its result dropped when it ends. */
 void pixd_classify_cancel(pixd_classify_req *r);
-/* 1 when a job submitted now would hear -EBUSY: say "busy" before a
- * client sends its image. */
-int pixd_classify_busy(const pixd_classifier *c);
 
 #endif

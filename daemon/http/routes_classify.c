@@ -27,9 +27,17 @@ typedef struct cjob {
     uint8_t *in;
     size_t in_len, in_cap, in_size;
     pixd_classify_req *job;
+    pixd_jobs *reserved; /* a place in the line while the body arrives */
 } cjob;
 
+static void unreserve(cjob *j) {
+    if (j->reserved)
+        pixd_jobs_unreserve(j->reserved);
+    j->reserved = NULL;
+}
+
 static void cjob_free(cjob *j) {
+    unreserve(j);
     free(j->in);
     free(j);
 }
@@ -183,14 +191,17 @@ static int classify_begin(pixd_http_req *r) {
         pixd_http_error(r, 413, why);
         return 413;
     }
-    /* Say "busy" before the client sends its image, not after. */
-    if (pixd_classify_busy(srv->classify)) {
-        srv->jobs.busy_count++;
+    /* Say "busy" before the client sends its image, not after; the body
+     * holds a place in the line while it arrives (jobs.h). */
+    if (pixd_jobs_reserve(&srv->jobs) < 0) {
         pixd__http_error_extra(r, 503, BUSY_TEXT, "Retry-After: 1\r\n");
         return 503;
     }
-    if (!(j = calloc(1, sizeof *j)))
+    if (!(j = calloc(1, sizeof *j))) {
+        pixd_jobs_unreserve(&srv->jobs);
         return pixd_http_error(r, 503, "out of memory; try again shortly"), 503;
+    }
+    j->reserved = &srv->jobs;
     j->r = r;
     j->m = m;
     j->top = (unsigned)top;
@@ -251,6 +262,7 @@ static int classify_end(pixd_http_req *r) {
     in = j->in;
     j->in = NULL; /* the job owns it now */
     j->stage = ST_QUEUED;
+    unreserve(j);
     rc = pixd_classify_submit(r->conn->srv->classify, j->m, in, j->in_len, j->top, classified,
                               j, &j->job);
     if (rc < 0) {

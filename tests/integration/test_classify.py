@@ -228,6 +228,56 @@ class ClassifyLimits(PixdTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class ClassifyLine(PixdTestCase):
+    """Images still arriving for classification hold places in the job line
+    (1 worker + 8 waiting), shared with resizes: the tenth input is refused
+    before it is sent, and an abandoned one gives its place back."""
+    pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")
+    T_CLASSIFY, TAG_MODEL = 0x42, 91
+
+    def setUp(self):
+        self.files = ModelFiles(self)
+        self.pixd = self.start("--workers", "1", "--model",
+                               f"rb={self.files.onnx},labels={self.files.labels}",
+                               listen=self.pixd_listen)
+
+    def begin_native(self, fid=1):
+        r = Raw(self.pixd.addr("native"))
+        body = field(self.TAG_MODEL, "rb") + field(TAG_SIZE, 8 << 20)
+        r.send(frame(self.T_CLASSIFY, body, fid=fid, flags=F_MORE) +
+               frame(T_DATA, b"\xff\xd8" + bytes(1000), fid=fid, flags=F_MORE))
+        return r
+
+    def test_classify_inputs_in_progress_fill_the_line(self):
+        held = [self.begin_native(i) for i in range(1, 6)]
+        for _ in range(4):
+            c = http.client.HTTPConnection(*self.pixd.addr("http"), timeout=10)
+            c.putrequest("POST", "/api/v1/classify?model=rb")
+            c.putheader("Content-Length", str(8 << 20))
+            c.endheaders(b"\xff\xd8" + bytes(1000))
+            held.append(c)
+        late = self.begin_native()
+        fid, code, msg = late.recv_error()
+        self.assertEqual(code, 7, msg)  # BUSY
+        # The line is shared: a resize is refused as well.
+        r = self.pixd.pixctl("resize", self.files.write("x.jpg", picture(RED)), "--width", "8",
+                             "-o", self.files.path("out.jpg"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("busy", (r.stdout + r.stderr).lower())
+        held.pop(0).close()
+
+        def admitted():
+            r = self.begin_native(9)
+            r.send(frame(T_PING, fid=10))
+            if r.recv()[0] == T_PONG:
+                return r
+            r.close()
+            return None
+        held.append(wait_until(admitted, 10, "a place freed by an abandoned input"))
+        for h in held:
+            h.close()
+
+
 class NoModels(PixdTestCase):
     pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")
 
