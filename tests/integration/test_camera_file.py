@@ -89,10 +89,13 @@ class FileCameras(PixdTestCase):
             stamps.append(time.monotonic())
         self.assertEqual(len(seqs), 40)
         self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 40)))
-        # Every frame of the sequence in order, starting over after the last.
-        for a, b in zip(idx, idx[1:]):
-            self.assertEqual(b, (a + 1) % SEQ_LEN)
-        self.assertIn(0, idx[1:])
+        # The sequence in order, starting over after the last. A source
+        # that falls behind the clock (a starved CPU) skips to stay on
+        # time, as a video player does: rarely, never backwards or twice.
+        steps = [(b - a) % SEQ_LEN for a, b in zip(idx, idx[1:])]
+        self.assertTrue(all(1 <= d <= 3 for d in steps), steps)
+        self.assertGreaterEqual(steps.count(1), 35, steps)
+        self.assertTrue(any(b < a for a, b in zip(idx, idx[1:])), f"never looped: {idx}")
         # 39 intervals at 20 fps: about 1.95 s, paced by the clock.
         span = stamps[-1] - stamps[0]
         self.assertGreater(span, 39 / 20 * 0.85)
