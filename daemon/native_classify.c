@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "camera/hub.h"
+#include "legacy/inbuf.h"
 #include "classify/classify.h"
 #include "native.h"
 #include "server.h"
@@ -23,7 +24,8 @@ typedef struct cjob {
     const pixd_model *m;
     unsigned top;
     uint8_t *in;
-    size_t in_len, in_cap, in_size;
+    size_t in_len, in_size;
+    pixd_inbuf body;         /* ST_INPUT: the sent image, grown as it arrives */
     pixd_sub *sub;           /* ST_FRAME, until gone() */
     pixd_frame *frame;       /* the camera's frame, from frame() to gone() */
     pixd_classify_req *job;  /* ST_QUEUED */
@@ -39,6 +41,7 @@ static void unreserve(cjob *j) {
 
 static void cjob_free(cjob *j) {
     unreserve(j);
+    pixd_inbuf_free(&j->body);
     free(j->in);
     pixd_frame_unref(j->frame);
     free(j);
@@ -346,8 +349,7 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
         return 0;
     }
     j->stage = ST_INPUT;
-    j->in_cap = j->in_size < (1u << 20) ? j->in_size : (1u << 20);
-    if (!(j->in = malloc(j->in_cap ? j->in_cap : 1)))
+    if (pixd_inbuf_begin(&j->body, j->in_size) < 0)
         fail(j, -ENOMEM, NULL);
     return 0;
 }
@@ -356,26 +358,14 @@ int pixd__native_classify_data(native_req *req, const pixproto_frame *f) {
     cjob *j = req->job;
     if (j->stage != ST_INPUT)
         return 0;
-    if (f->len > j->in_size - j->in_len) {
+    size_t used;
+    if (f->len > j->in_size - j->body.len) {
         fail(j, -EBADMSG, "received more image bytes than SIZE announced");
         return 0;
     }
-    if (j->in_len + f->len > j->in_cap) {
-        /* Doubling up to the announced size: SIZE is not trusted for the
-         * first allocation, but a real upload needs few reallocs. */
-        size_t cap = j->in_cap * 2 > j->in_len + f->len ? j->in_cap * 2 : j->in_len + f->len;
-        uint8_t *p;
-        if (cap > j->in_size)
-            cap = j->in_size;
-        if (!(p = realloc(j->in, cap))) {
-            fail(j, -ENOMEM, NULL);
-            return 0;
-        }
-        j->in = p;
-        j->in_cap = cap;
-    }
-    memcpy(j->in + j->in_len, f->body, f->len);
-    j->in_len += f->len;
+    /* SIZE is not trusted for the first allocation (legacy/inbuf.h). */
+    if (pixd_inbuf_feed(&j->body, f->body, f->len, &used) < 0)
+        fail(j, -ENOMEM, NULL);
     return 0;
 }
 
@@ -384,10 +374,12 @@ int pixd__native_classify_end(native_req *req, const pixproto_frame *f) {
     (void)f;
     if (j->stage != ST_INPUT)
         return 0;
-    if (j->in_len != j->in_size) {
+    if (!pixd_inbuf_full(&j->body)) {
         fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
         return 0;
     }
+    j->in_len = j->body.len;
+    j->in = pixd_inbuf_take(&j->body);
     submit_bytes(j);
     return 0;
 }

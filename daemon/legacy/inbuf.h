@@ -1,4 +1,4 @@
-/* Helpers the legacy handlers share: a body of announced size gathered
+/* Helpers the legacy handlers (and native CLASSIFY) share: a body of announced size gathered
  * from reads, and bytes put aside while a request is being served.
  *
  * The announced size is untrusted: the first allocation is at most 1 MiB
