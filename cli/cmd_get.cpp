@@ -11,7 +11,7 @@
 #include "names.hpp"
 #include "output.hpp"
 #include "progress.hpp"
-#include "sha256.hpp"
+#include "sha256_thread.hpp"
 
 #include <pixproto_store.hpp>
 
@@ -80,7 +80,7 @@ private:
         pixproto::Entry e = store_.get_header(id_);
         OutputFile out(d.dest, force_);
         progress_.start(d.name, e.size);
-        Sha256 sha;
+        Sha256Thread sha; // hashes each piece while the next is received and written
         uint64_t got = 0;
         std::vector<uint8_t> chunk;
         while (store_.get_chunk(id_, chunk)) {
@@ -90,9 +90,10 @@ private:
                                                                std::to_string(e.size) + " bytes it announced");
             out.write(chunk.data(), chunk.size());
             written_ += chunk.size();
-            sha.update(chunk.data(), chunk.size());
             got += chunk.size();
             progress_.advance(chunk.size());
+            std::size_t n = chunk.size();
+            sha.update(std::move(chunk), n);
         }
         id_ = 0; // END: the request is over
         if (got != e.size)

@@ -13,7 +13,7 @@
 #include "names.hpp"
 #include "output.hpp"
 #include "progress.hpp"
-#include "sha256.hpp"
+#include "sha256_thread.hpp"
 
 #include <pixproto_store.hpp>
 
@@ -125,7 +125,7 @@ private:
     void send(Upload &u, std::vector<uint8_t> &buf)
     {
         InputFile in(u.path);
-        Sha256 sha;
+        Sha256Thread sha; // hashes each piece while the next is read and sent
         uint64_t left = in.size();
         u.id = store_.put_begin(u.name, left);
         while (left > 0) {
@@ -133,8 +133,10 @@ private:
             std::size_t n = in.read(buf.data(), static_cast<std::size_t>(std::min<uint64_t>(buf.size(), left)));
             if (n == 0)
                 throw LocalError(u.path + " got shorter while being uploaded; nothing was stored");
-            sha.update(buf.data(), n);
             store_.put_data(u.id, buf.data(), n);
+            std::size_t size = buf.size();
+            sha.update(std::move(buf), n);
+            buf = sha.spare(size);
             left -= n;
             progress_.advance(n);
             // An ERROR throws from here; a STORED before END breaks the

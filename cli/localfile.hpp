@@ -67,6 +67,9 @@ private:
     bool force_;
     int fd_ = -1;
     bool committed_ = false;
+    uint64_t written_ = 0, flushed_ = 0;
+
+    void write_behind() noexcept;
 };
 
 // path is a directory (or a link to one).

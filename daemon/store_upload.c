@@ -18,6 +18,7 @@
 #define BUFFER_HIGH (4u << 20)
 #define BUFFER_LOW (1u << 20)
 #define PROBE_BYTES (256u << 10)
+#define WRITE_BEHIND (8u << 20)
 
 /* Bytes waiting for the disk: a copy in the chunk's own block, or a block
  * the caller handed over (pixd_upload_data_owned), freed with the chunk. */
@@ -49,7 +50,7 @@ struct pixd_upload {
     char tmp[64];
     int fd;
     EVP_MD_CTX *md;
-    uint64_t written, old_size;
+    uint64_t written, flushed, old_size;
     int err;
     const char *why;
     pixproto_entry result;
@@ -89,6 +90,17 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
     return 0;
 }
 
+/* Starts writeback of each WRITE_BEHIND bytes once written, so the disk
+ * works while the rest arrives and the fsync at the end has little left to
+ * wait for (it would otherwise write the whole file then). It only starts
+ * the writes: errors and waiting stay with fsync. No-op on tmpfs. */
+static void write_behind(pixd_upload *u) {
+    if (u->written - u->flushed < WRITE_BEHIND)
+        return;
+    (void)sync_file_range(u->fd, (off_t)u->flushed, (off_t)(u->written - u->flushed), SYNC_FILE_RANGE_WRITE);
+    u->flushed = u->written;
+}
+
 static void work_write(pixd_upload *u) {
     chunk *c = u->batch;
     if (u->fd < 0 && (u->err = create_tmp(u)) < 0)
@@ -99,6 +111,7 @@ static void work_write(pixd_upload *u) {
         EVP_DigestUpdate(u->md, c->data, c->n);
         u->written += c->n;
     }
+    write_behind(u);
 out:
     free_chunks(u->batch);
     u->batch = NULL;
