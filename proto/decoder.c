@@ -62,6 +62,42 @@ uint8_t *pixproto_decoder_take_body(pixproto_decoder *d, const pixproto_frame *f
     return body;
 }
 
+static int fail(pixproto_decoder *d, int err);
+static int grow(uint8_t **buf, size_t *cap, size_t need);
+
+int pixproto_decoder_window(pixproto_decoder *d, uint8_t **p, size_t *len)
+{
+    int rc;
+
+    if (!d || !p || !len)
+        return PIXPROTO_EINVALID;
+    *p = NULL;
+    *len = 0;
+    if (d->err)
+        return d->err;
+    if (d->hdr_fill < PIXPROTO_HEADER_SIZE || d->body_fill >= d->body_len)
+        return 0;
+    if ((rc = grow(&d->body, &d->body_cap, d->body_len)) < 0)
+        return fail(d, rc);
+    *p = d->body + d->body_fill;
+    *len = d->body_len - d->body_fill;
+    return 0;
+}
+
+int pixproto_decoder_commit(pixproto_decoder *d, size_t n)
+{
+    if (!d)
+        return PIXPROTO_EINVALID;
+    if (d->err)
+        return d->err;
+    if (n == 0)
+        return 0;
+    if (d->hdr_fill < PIXPROTO_HEADER_SIZE || !d->body || n > d->body_len - d->body_fill)
+        return fail(d, PIXPROTO_EINVALID);
+    d->body_fill += n;
+    return 0;
+}
+
 size_t pixproto_decoder_pending(const pixproto_decoder *d)
 {
     return d ? d->hdr_fill + d->body_fill : 0;

@@ -178,6 +178,19 @@ int pixproto_decoder_next(pixproto_decoder *d, const uint8_t **in,
  * then copy. d allocates a fresh buffer for its next frame. */
 uint8_t *pixproto_decoder_take_body(pixproto_decoder *d, const pixproto_frame *f);
 
+/* Receiving a body without the copy through the caller's buffer: while a
+ * frame's body is being collected (its header is complete), *p and *len
+ * give the space its next bytes go to, and the caller may read from its
+ * socket straight into it, then report how many bytes it put there with
+ * pixproto_decoder_commit; a body that is then complete comes out of the
+ * next pixproto_decoder_next call (input may be empty). Otherwise *p is
+ * NULL and *len 0: feed bytes through pixproto_decoder_next. Returns 0, or
+ * the decoder's error, or PIXPROTO_ENOMEM. */
+int pixproto_decoder_window(pixproto_decoder *d, uint8_t **p, size_t *len);
+/* n bytes were written at the start of the window; more than the window
+ * holds is PIXPROTO_EINVALID (the decoder is then failed). */
+int pixproto_decoder_commit(pixproto_decoder *d, size_t n);
+
 /* Bytes buffered toward an incomplete frame (for tests and metrics). */
 size_t pixproto_decoder_pending(const pixproto_decoder *d);
 

@@ -225,6 +225,19 @@ public:
         return n;
     }
 
+    /* Where the rest of a body being collected goes, to receive it there
+     * without a copy (pixproto_decoder_window); empty when no body is in
+     * progress. Then commit(n) the bytes put there and call next() with
+     * no input. Throw Error as next() does. */
+    std::pair<uint8_t *, size_t> window()
+    {
+        uint8_t *p = nullptr;
+        size_t len = 0;
+        detail::check(pixproto_decoder_window(d_.get(), &p, &len), "cannot decode frame");
+        return {p, len};
+    }
+    void commit(size_t n) { detail::check(pixproto_decoder_commit(d_.get(), n), "cannot decode frame"); }
+
     /* Bytes buffered toward an incomplete frame. */
     size_t pending() const noexcept { return pixproto_decoder_pending(d_.get()); }
     pixproto_decoder *get() const noexcept { return d_.get(); }

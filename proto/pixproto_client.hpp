@@ -488,17 +488,33 @@ private:
         if (rbuf_.empty())
             rbuf_.resize(read_size);
         uint8_t *buf = rbuf_.data();
+        size_t want = rbuf_.size();
+        // The rest of a large body is read straight into the decoder's
+        // buffer for it, not copied there from rbuf_ (a download is mostly
+        // such bodies).
+        std::pair<uint8_t *, size_t> window{nullptr, 0};
+        try {
+            window = decoder_.window();
+        } catch (const Error &e) {
+            fail(Error(e.code(), "bad data from the server: " + pixproto::error_text(e.code())));
+        }
+        if (window.second >= read_size) {
+            buf = window.first;
+            want = window.second;
+        } else {
+            window = {nullptr, 0};
+        }
         ssize_t n;
         if (transport_) {
             try {
-                n = transport_->recv(buf, rbuf_.size());
+                n = transport_->recv(buf, want);
             } catch (const ConnectionError &e) {
                 fail(e);
             }
             if (n < 0)
                 return;
         } else {
-            n = ::recv(fd_.get(), buf, rbuf_.size(), 0);
+            n = ::recv(fd_.get(), buf, want, 0);
         }
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -517,6 +533,19 @@ private:
                                  ConnectionError::Reason::closed));
         const uint8_t *in = buf;
         size_t len = static_cast<size_t>(n);
+        if (window.first) {
+            std::optional<Frame> f;
+            try {
+                decoder_.commit(len);
+                len = 0;
+                f = decoder_.next(in, len);
+            } catch (const Error &e) {
+                fail(Error(e.code(), "bad data from the server: " + pixproto::error_text(e.code())));
+            }
+            if (f)
+                ingest(std::move(*f));
+            return;
+        }
         while (len > 0) {
             std::optional<Frame> f;
             try {

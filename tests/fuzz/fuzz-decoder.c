@@ -4,7 +4,9 @@
  * Input: byte 0 picks the decoder's ceiling (0: the default, else n * 64),
  * byte 1 the largest piece the stream is fed in (0: all at once), the rest
  * is the byte stream; byte 0's low bit also asks the re-encoding below to
- * deflate. Every frame is parsed, its fields read, and it is
+ * deflate. Pieces that fall inside a body are, every other time, written
+ * into the decoder's window instead of fed (the zero-copy receive path).
+ * Every frame is parsed, its fields read, and it is
  * encoded again and decoded by a second decoder, which must give it back. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,6 +129,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 piece = size;
         }
         left = piece;
+        /* Every other piece that falls in a body goes through the window
+         * (read straight into the decoder's buffer), as pixctl reads. */
+        if ((rng >> 8) & 1) {
+            uint8_t *w;
+            size_t wlen;
+            size_t before = pixproto_decoder_pending(d);
+
+            rc = pixproto_decoder_window(d, &w, &wlen);
+            CHECK(rc == 0 || rc < 0);
+            if (rc == 0 && w) {
+                if (piece > wlen)
+                    piece = wlen;
+                memcpy(w, data, piece);
+                CHECK(pixproto_decoder_commit(d, piece) == 0);
+                CHECK(pixproto_decoder_pending(d) == before + piece);
+                in = NULL;
+                left = 0;
+            } else {
+                CHECK(!w && wlen == 0);
+            }
+        }
         while ((rc = pixproto_decoder_next(d, &in, &left, &f)) == 1) {
             CHECK(f.body && f.len <= max_body);
             CHECK(!(f.flags & PIXPROTO_F_ZLIB));
