@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "camera/hub.h"
-#include "legacy/inbuf.h"
 #include "classify/classify.h"
+#include "inbuf.h"
 #include "native.h"
 #include "server.h"
 
@@ -363,7 +363,7 @@ int pixd__native_classify_data(native_req *req, const pixproto_frame *f) {
         fail(j, -EBADMSG, "received more image bytes than SIZE announced");
         return 0;
     }
-    /* SIZE is not trusted for the first allocation (legacy/inbuf.h). */
+    /* SIZE is not trusted for the first allocation (inbuf.h). */
     if (pixd_inbuf_feed(&j->body, f->body, f->len, &used) < 0)
         fail(j, -ENOMEM, NULL);
     return 0;

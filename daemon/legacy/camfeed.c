@@ -22,7 +22,7 @@
 #include "../log.h"
 #include "../server.h"
 #include "gunzip.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define HEAD_LEN 5
 #define BODY_MAX PIXD_FRAME_MAX     /* gzip bytes of one frame */

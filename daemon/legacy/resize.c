@@ -14,7 +14,7 @@
 #include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define HEAD_LEN 12
 #define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload */

@@ -1,4 +1,4 @@
-/* legacy/inbuf.c: bodies of an announced (untrusted) size, and bytes put
+/* inbuf.c: bodies of an announced (untrusted) size, and bytes put
  * aside while a request is served. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "legacy/inbuf.h"
+#include "inbuf.h"
 
 static void inbuf_first_allocation_is_capped(void **state) {
     pixd_inbuf b = {0};

@@ -1,11 +1,12 @@
-/* Helpers the legacy handlers (and native CLASSIFY) share: a body of announced size gathered
- * from reads, and bytes put aside while a request is being served.
+/* A request body of announced size gathered from reads (every handler that
+ * takes an image: legacy, native RESIZE/CLASSIFY, the HTTP resize and
+ * classify routes), and bytes put aside while a request is being served.
  *
  * The announced size is untrusted: the first allocation is at most 1 MiB
  * and grows by doubling as bytes really arrive, so a header that lies
  * costs nothing until the bytes come. */
-#ifndef PIXD_LEGACY_INBUF_H
-#define PIXD_LEGACY_INBUF_H
+#ifndef PIXD_INBUF_H
+#define PIXD_INBUF_H
 
 #include <stddef.h>
 #include <stdint.h>
