@@ -16,10 +16,15 @@ typedef struct pixd_inbuf {
     size_t len, cap, want;
 } pixd_inbuf;
 
-/* Start a body of want bytes (want > 0). 0 or -ENOMEM. */
+/* Start a body of want bytes (0 is an empty body, full at once). 0 or -ENOMEM. */
 int pixd_inbuf_begin(pixd_inbuf *b, size_t want);
-/* Take up to what is missing from d; *used says how much. 0 or -ENOMEM. */
+/* Take up to what is missing from d; *used says how much. 0 or -ENOMEM.
+ * For streams where the next message follows the body. */
 int pixd_inbuf_feed(pixd_inbuf *b, const uint8_t *d, size_t n, size_t *used);
+/* Take all of d, or nothing: -EMSGSIZE when n is more than is missing (the
+ * peer sends more than it announced), -ENOMEM. For bodies that are framed
+ * on their own (native DATA frames, an HTTP body). */
+int pixd_inbuf_add(pixd_inbuf *b, const uint8_t *d, size_t n);
 /* 1 once len == want. */
 int pixd_inbuf_full(const pixd_inbuf *b);
 /* The data, now the caller's to free; the buffer is empty again. */

@@ -356,16 +356,15 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
 
 int pixd__native_classify_data(native_req *req, const pixproto_frame *f) {
     cjob *j = req->job;
+    int r;
     if (j->stage != ST_INPUT)
         return 0;
-    size_t used;
-    if (f->len > j->in_size - j->body.len) {
-        fail(j, -EBADMSG, "received more image bytes than SIZE announced");
-        return 0;
-    }
     /* SIZE is not trusted for the first allocation (inbuf.h). */
-    if (pixd_inbuf_feed(&j->body, f->body, f->len, &used) < 0)
-        fail(j, -ENOMEM, NULL);
+    r = pixd_inbuf_add(&j->body, f->body, f->len);
+    if (r == -EMSGSIZE)
+        fail(j, -EBADMSG, "received more image bytes than SIZE announced");
+    else if (r < 0)
+        fail(j, r, NULL);
     return 0;
 }
 

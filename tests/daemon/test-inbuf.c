@@ -61,6 +61,51 @@ static void inbuf_grows_by_doubling_to_want(void **state) {
     free(chunk);
 }
 
+static void inbuf_add_refuses_more_than_announced(void **state) {
+    pixd_inbuf b = {0};
+    uint8_t data[16];
+    memset(data, 3, sizeof data);
+    assert_int_equal(pixd_inbuf_begin(&b, 10), 0);
+    assert_int_equal(pixd_inbuf_add(&b, data, 6), 0);
+    /* 6 more would overrun the 10 announced: nothing of them is taken. */
+    assert_int_equal(pixd_inbuf_add(&b, data, 6), -EMSGSIZE);
+    assert_int_equal(b.len, 6);
+    assert_false(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, data, 4), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, data, 1), -EMSGSIZE);
+    assert_int_equal(pixd_inbuf_add(&b, data, 0), 0);
+    pixd_inbuf_free(&b);
+}
+
+static void inbuf_add_grows_within_want(void **state) {
+    pixd_inbuf b = {0};
+    size_t want = (2u << 20) + 3;
+    uint8_t *chunk = malloc(want), *d;
+    for (size_t i = 0; i < want; i++)
+        chunk[i] = (uint8_t)(i * 7);
+    assert_int_equal(pixd_inbuf_begin(&b, want), 0);
+    assert_int_equal(pixd_inbuf_add(&b, chunk, 1000), 0);
+    assert_int_equal(pixd_inbuf_add(&b, chunk + 1000, want - 1000), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(b.cap, want);
+    d = pixd_inbuf_take(&b);
+    assert_memory_equal(d, chunk, want);
+    free(d);
+    free(chunk);
+}
+
+static void inbuf_empty_body_is_full_at_once(void **state) {
+    pixd_inbuf b = {0};
+    uint8_t *d;
+    assert_int_equal(pixd_inbuf_begin(&b, 0), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, (const uint8_t *)"x", 1), -EMSGSIZE);
+    d = pixd_inbuf_take(&b);
+    assert_non_null(d); /* a buffer to hand over, of no bytes */
+    free(d);
+}
+
 static void stash_keeps_bytes_in_order(void **state) {
     pixd_stash s = {0}, t;
     assert_int_equal(pixd_stash_add(&s, (const uint8_t *)"ab", 2), 0);
@@ -89,6 +134,9 @@ int main(void) {
         cmocka_unit_test(inbuf_first_allocation_is_capped),
         cmocka_unit_test(inbuf_takes_no_more_than_wanted),
         cmocka_unit_test(inbuf_grows_by_doubling_to_want),
+        cmocka_unit_test(inbuf_add_refuses_more_than_announced),
+        cmocka_unit_test(inbuf_add_grows_within_want),
+        cmocka_unit_test(inbuf_empty_body_is_full_at_once),
         cmocka_unit_test(stash_keeps_bytes_in_order),
         cmocka_unit_test(be32_round_trip),
     };
