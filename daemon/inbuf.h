@@ -27,8 +27,9 @@ int pixd_inbuf_feed(pixd_inbuf *b, const uint8_t *d, size_t n, size_t *used);
 int pixd_inbuf_add(pixd_inbuf *b, const uint8_t *d, size_t n);
 /* 1 once len == want. */
 int pixd_inbuf_full(const pixd_inbuf *b);
-/* The data, now the caller's to free; the buffer is empty again. */
-uint8_t *pixd_inbuf_take(pixd_inbuf *b);
+/* The whole body, now the caller's to free, with its length in *len; the
+ * buffer is empty again. NULL while bytes are missing (nothing changes). */
+uint8_t *pixd_inbuf_take(pixd_inbuf *b, size_t *len);
 void pixd_inbuf_free(pixd_inbuf *b);
 
 /* Bytes that arrived behind a request (pipelined) while it is served. */

@@ -373,12 +373,9 @@ int pixd__native_classify_end(native_req *req, const pixproto_frame *f) {
     (void)f;
     if (j->stage != ST_INPUT)
         return 0;
-    if (!pixd_inbuf_full(&j->body)) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
         fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
-        return 0;
-    }
-    j->in_len = j->body.len;
-    j->in = pixd_inbuf_take(&j->body);
-    submit_bytes(j);
+    else
+        submit_bytes(j);
     return 0;
 }

@@ -428,12 +428,9 @@ int pixd__native_resize_end(native_req *req, const pixproto_frame *f) {
     rjob *j = req->job;
     if (j->stage != ST_INPUT)
         return 0;
-    if (!pixd_inbuf_full(&j->body)) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
         fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
-        return 0;
-    }
-    j->in_len = j->body.len;
-    j->in = pixd_inbuf_take(&j->body);
-    submit(j);
+    else
+        submit(j);
     return 0;
 }

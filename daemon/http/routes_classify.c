@@ -246,14 +246,13 @@ static int classify_end(pixd_http_req *r) {
     int rc;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (!pixd_inbuf_full(&j->body)) {
+    if (!(in = pixd_inbuf_take(&j->body, &len))) {
         fail_input(j, 400, "received fewer image bytes than Content-Length announced");
         return 400;
     }
-    len = j->body.len;
-    in = pixd_inbuf_take(&j->body); /* the job owns it now */
     j->stage = ST_QUEUED;
     unreserve(j);
+    /* in is the job's from here, freed by it even if submitting fails. */
     rc = pixd_classify_submit(r->conn->srv->classify, j->m, in, len, j->top, classified,
                               j, &j->job);
     if (rc < 0) {

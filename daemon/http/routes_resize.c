@@ -478,12 +478,10 @@ static int resize_end(pixd_http_req *r) {
     hjob *j = r->state;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (!pixd_inbuf_full(&j->body)) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len))) {
         fail(j, -EINVAL, "received fewer image bytes than Content-Length announced");
         return 400;
     }
-    j->in_len = j->body.len;
-    j->in = pixd_inbuf_take(&j->body);
     submit(j);
     return 0;
 }
