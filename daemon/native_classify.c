@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "camera/hub.h"
-#include "legacy/inbuf.h"
 #include "classify/classify.h"
+#include "inbuf.h"
 #include "native.h"
 #include "server.h"
 
@@ -356,16 +356,15 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
 
 int pixd__native_classify_data(native_req *req, const pixproto_frame *f) {
     cjob *j = req->job;
+    int r;
     if (j->stage != ST_INPUT)
         return 0;
-    size_t used;
-    if (f->len > j->in_size - j->body.len) {
+    /* SIZE is not trusted for the first allocation (inbuf.h). */
+    r = pixd_inbuf_add(&j->body, f->body, f->len);
+    if (r == -EMSGSIZE)
         fail(j, -EBADMSG, "received more image bytes than SIZE announced");
-        return 0;
-    }
-    /* SIZE is not trusted for the first allocation (legacy/inbuf.h). */
-    if (pixd_inbuf_feed(&j->body, f->body, f->len, &used) < 0)
-        fail(j, -ENOMEM, NULL);
+    else if (r < 0)
+        fail(j, r, NULL);
     return 0;
 }
 
@@ -374,12 +373,9 @@ int pixd__native_classify_end(native_req *req, const pixproto_frame *f) {
     (void)f;
     if (j->stage != ST_INPUT)
         return 0;
-    if (!pixd_inbuf_full(&j->body)) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
         fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
-        return 0;
-    }
-    j->in_len = j->body.len;
-    j->in = pixd_inbuf_take(&j->body);
-    submit_bytes(j);
+    else
+        submit_bytes(j);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "inbuf.h"
 #include "jobs.h"
 #include "log.h"
 #include "native.h"
@@ -26,8 +27,9 @@ typedef struct rjob {
     int orphan;                 /* the request was detached while we waited */
     pixd_resize_params p;
     char store_as[PIXPROTO_NAME_MAX + 1];
-    uint8_t *in;
-    size_t in_len, in_cap, in_size;
+    uint8_t *in;                /* the whole input once here (from body or the store) */
+    size_t in_len, in_size;
+    pixd_inbuf body;            /* ST_INPUT: the sent image, grown as it arrives */
     pixd_resize_result res;
     uint8_t sha256[32];
     int err;
@@ -40,6 +42,7 @@ typedef struct rjob {
 static void rjob_free(rjob *j) {
     if (j->reserved)
         pixd_jobs_unreserve(j->reserved);
+    pixd_inbuf_free(&j->body);
     free(j->in);
     free(j->res.data);
     free(j);
@@ -402,37 +405,22 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
         return 0;
     }
     j->stage = ST_INPUT;
-    j->in_cap = j->in_size < (1u << 20) ? j->in_size : (1u << 20);
-    j->in = malloc(j->in_cap ? j->in_cap : 1);
-    if (!j->in)
+    if (pixd_inbuf_begin(&j->body, j->in_size) < 0)
         fail(j, -ENOMEM, NULL);
     return 0;
 }
 
 int pixd__native_resize_data(native_req *req, const pixproto_frame *f) {
     rjob *j = req->job;
+    int r;
     if (j->stage != ST_INPUT)
         return 0;
-    if (f->len > j->in_size - j->in_len) {
+    /* SIZE is not trusted for the first allocation (inbuf.h). */
+    r = pixd_inbuf_add(&j->body, f->body, f->len);
+    if (r == -EMSGSIZE)
         fail(j, -EBADMSG, "received more image bytes than SIZE announced");
-        return 0;
-    }
-    if (j->in_len + f->len > j->in_cap) {
-        /* Grow by doubling up to the announced size: SIZE is not trusted
-         * for the first allocation, but a real upload needs few reallocs. */
-        size_t cap = j->in_cap * 2 > j->in_len + f->len ? j->in_cap * 2 : j->in_len + f->len;
-        uint8_t *p;
-        if (cap > j->in_size)
-            cap = j->in_size;
-        if (!(p = realloc(j->in, cap))) {
-            fail(j, -ENOMEM, NULL);
-            return 0;
-        }
-        j->in = p;
-        j->in_cap = cap;
-    }
-    memcpy(j->in + j->in_len, f->body, f->len);
-    j->in_len += f->len;
+    else if (r < 0)
+        fail(j, r, NULL);
     return 0;
 }
 
@@ -440,10 +428,9 @@ int pixd__native_resize_end(native_req *req, const pixproto_frame *f) {
     rjob *j = req->job;
     if (j->stage != ST_INPUT)
         return 0;
-    if (j->in_len != j->in_size) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
         fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
-        return 0;
-    }
-    submit(j);
+    else
+        submit(j);
     return 0;
 }

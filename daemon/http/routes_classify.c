@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "../classify/classify.h"
+#include "../inbuf.h"
 #include "../server.h"
 #include "json.h"
 #include "routes.h"
 #include "routes_resize.h"
 
 #define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload, as native_classify.c */
-#define INPUT_FIRST_ALLOC (1u << 20)
 #define BUSY_TEXT "every worker is busy and the queue is full; try again shortly"
 
 enum stage { ST_INPUT, ST_QUEUED };
@@ -24,8 +24,8 @@ typedef struct cjob {
     enum stage stage;
     const pixd_model *m;
     unsigned top;
-    uint8_t *in;
-    size_t in_len, in_cap, in_size;
+    size_t in_size;
+    pixd_inbuf body;     /* ST_INPUT: the request body, grown as it arrives */
     pixd_classify_req *job;
     pixd_jobs *reserved; /* a place in the line while the body arrives */
 } cjob;
@@ -38,7 +38,7 @@ static void unreserve(cjob *j) {
 
 static void cjob_free(cjob *j) {
     unreserve(j);
-    free(j->in);
+    pixd_inbuf_free(&j->body);
     free(j);
 }
 
@@ -207,9 +207,8 @@ static int classify_begin(pixd_http_req *r) {
     j->top = (unsigned)top;
     j->stage = ST_INPUT;
     j->in_size = (size_t)r->content_length;
-    /* Content-Length is not trusted for the first allocation. */
-    j->in_cap = j->in_size < INPUT_FIRST_ALLOC ? j->in_size : INPUT_FIRST_ALLOC;
-    if (!(j->in = malloc(j->in_cap))) {
+    /* Content-Length is not trusted for the first allocation (inbuf.h). */
+    if (pixd_inbuf_begin(&j->body, j->in_size) < 0) {
         cjob_free(j);
         return pixd_http_error(r, 503, "out of memory; try again shortly"), 503;
     }
@@ -226,44 +225,35 @@ static void fail_input(cjob *j, int status, const char *msg) {
 
 static int classify_body(pixd_http_req *r, const uint8_t *p, size_t n) {
     cjob *j = r->state;
+    int rc;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (n > j->in_size - j->in_len) {
+    if ((rc = pixd_inbuf_add(&j->body, p, n)) == -EMSGSIZE) {
         fail_input(j, 400, "received more image bytes than Content-Length announced");
         return 400;
     }
-    if (j->in_len + n > j->in_cap) {
-        size_t cap = j->in_cap * 2 > j->in_len + n ? j->in_cap * 2 : j->in_len + n;
-        uint8_t *q;
-        if (cap > j->in_size)
-            cap = j->in_size;
-        if (!(q = realloc(j->in, cap))) {
-            fail_input(j, 503, "out of memory; try again shortly");
-            return 503;
-        }
-        j->in = q;
-        j->in_cap = cap;
+    if (rc < 0) {
+        fail_input(j, 503, "out of memory; try again shortly");
+        return 503;
     }
-    memcpy(j->in + j->in_len, p, n);
-    j->in_len += n;
     return 0;
 }
 
 static int classify_end(pixd_http_req *r) {
     cjob *j = r->state;
+    size_t len;
     uint8_t *in;
     int rc;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (j->in_len != j->in_size) {
+    if (!(in = pixd_inbuf_take(&j->body, &len))) {
         fail_input(j, 400, "received fewer image bytes than Content-Length announced");
         return 400;
     }
-    in = j->in;
-    j->in = NULL; /* the job owns it now */
     j->stage = ST_QUEUED;
     unreserve(j);
-    rc = pixd_classify_submit(r->conn->srv->classify, j->m, in, j->in_len, j->top, classified,
+    /* in is the job's from here, freed by it even if submitting fails. */
+    rc = pixd_classify_submit(r->conn->srv->classify, j->m, in, len, j->top, classified,
                               j, &j->job);
     if (rc < 0) {
         r->state = NULL;

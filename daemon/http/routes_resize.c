@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../image/image.h"
+#include "../inbuf.h"
 #include "../jobs.h"
 #include "../server.h"
 #include "json.h"
@@ -15,7 +16,6 @@
 #include "routes_resize.h"
 
 #define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload, as native_resize.c */
-#define INPUT_FIRST_ALLOC (1u << 20)
 #define OUT_CHUNK (256u << 10)
 #define BUSY_TEXT "every worker is busy and the queue is full; try again shortly"
 
@@ -27,8 +27,9 @@ typedef struct hjob {
     pixd_server *srv;
     enum stage stage;
     pixd_resize_params p;
-    uint8_t *in;
-    size_t in_len, in_cap, in_size;
+    uint8_t *in;        /* the whole input once here (from body or the store) */
+    size_t in_len, in_size;
+    pixd_inbuf body;    /* ST_INPUT: the request body, grown as it arrives */
     pixd_resize_result res;
     int err;
     char msg[256];
@@ -39,6 +40,7 @@ typedef struct hjob {
 static void hjob_free(hjob *j) {
     if (j->reserved)
         pixd_jobs_unreserve(&j->srv->jobs);
+    pixd_inbuf_free(&j->body);
     free(j->in);
     free(j->res.data);
     free(j);
@@ -447,9 +449,8 @@ static int resize_begin(pixd_http_req *r) {
     j->p = p;
     j->stage = ST_INPUT;
     j->in_size = (size_t)r->content_length;
-    /* Content-Length is not trusted for the first allocation. */
-    j->in_cap = j->in_size < INPUT_FIRST_ALLOC ? j->in_size : INPUT_FIRST_ALLOC;
-    if (!(j->in = malloc(j->in_cap))) {
+    /* Content-Length is not trusted for the first allocation (inbuf.h). */
+    if (pixd_inbuf_begin(&j->body, j->in_size) < 0) {
         r->state = NULL;
         hjob_free(j);
         return pixd_http_error(r, 503, "out of memory; try again shortly"), 503;
@@ -459,26 +460,17 @@ static int resize_begin(pixd_http_req *r) {
 
 static int resize_body(pixd_http_req *r, const uint8_t *p, size_t n) {
     hjob *j = r->state;
+    int rc;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (n > j->in_size - j->in_len) {
+    if ((rc = pixd_inbuf_add(&j->body, p, n)) == -EMSGSIZE) {
         fail(j, -EINVAL, "received more image bytes than Content-Length announced");
         return 400;
     }
-    if (j->in_len + n > j->in_cap) {
-        size_t cap = j->in_cap * 2 > j->in_len + n ? j->in_cap * 2 : j->in_len + n;
-        uint8_t *q;
-        if (cap > j->in_size)
-            cap = j->in_size;
-        if (!(q = realloc(j->in, cap))) {
-            fail(j, -ENOMEM, "out of memory; try again shortly");
-            return 503;
-        }
-        j->in = q;
-        j->in_cap = cap;
+    if (rc < 0) {
+        fail(j, -ENOMEM, "out of memory; try again shortly");
+        return 503;
     }
-    memcpy(j->in + j->in_len, p, n);
-    j->in_len += n;
     return 0;
 }
 
@@ -486,7 +478,7 @@ static int resize_end(pixd_http_req *r) {
     hjob *j = r->state;
     if (!j || j->stage != ST_INPUT)
         return 0;
-    if (j->in_len != j->in_size) {
+    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len))) {
         fail(j, -EINVAL, "received fewer image bytes than Content-Length announced");
         return 400;
     }

@@ -22,7 +22,7 @@
 #include "../log.h"
 #include "../server.h"
 #include "gunzip.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define HEAD_LEN 5
 #define BODY_MAX PIXD_FRAME_MAX     /* gzip bytes of one frame */
@@ -260,8 +260,7 @@ static void frame_complete(pixd_conn *c) {
     j->ts_us = pixd_now_us();
     /* Nobody watches: only check the frame (sources skip encoding too). */
     j->decode = cam && pixd_camera_wanted(cam);
-    j->in_len = s->body.len;
-    j->in = pixd_inbuf_take(&s->body);
+    j->in = pixd_inbuf_take(&s->body, &j->in_len);
     pixd_resize_params_default(&j->p); /* 0 x 0: the frame's own size */
     j->p.quality = (int)(s->quality ? s->quality : c->srv->opt->jpeg_quality);
     j->p.max_pixels = c->srv->opt->max_pixels;

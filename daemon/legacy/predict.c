@@ -18,7 +18,7 @@
 #include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define CMD_LEN 4
 #define SIZE_LEN 10

@@ -14,7 +14,7 @@
 #include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define HEAD_LEN 12
 #define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload */
@@ -139,8 +139,7 @@ static void start_job(pixd_conn *c) {
         return;
     }
     j->conn = c;
-    j->in_len = s->body.len;
-    j->in = pixd_inbuf_take(&s->body);
+    j->in = pixd_inbuf_take(&s->body, &j->in_len);
     pixd_resize_params_default(&j->p);
     j->p.width = s->width;
     j->p.height = s->height;

@@ -18,7 +18,7 @@
 #include "../auth/keys.h"
 #include "../log.h"
 #include "../server.h"
-#include "inbuf.h"
+#include "../inbuf.h"
 
 #define STASH_MAX 64 /* a client has no reason to send while it waits */
 

@@ -1,4 +1,4 @@
-/* legacy/inbuf.c: bodies of an announced (untrusted) size, and bytes put
+/* inbuf.c: bodies of an announced (untrusted) size, and bytes put
  * aside while a request is served. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "legacy/inbuf.h"
+#include "inbuf.h"
 
 static void inbuf_first_allocation_is_capped(void **state) {
     pixd_inbuf b = {0};
@@ -40,7 +40,7 @@ static void inbuf_takes_no_more_than_wanted(void **state) {
 
 static void inbuf_grows_by_doubling_to_want(void **state) {
     pixd_inbuf b = {0};
-    size_t want = (3u << 20) + 5, used, fed = 0, caps = 0, last = 0;
+    size_t want = (3u << 20) + 5, used, fed = 0, caps = 0, last = 0, len = 0;
     uint8_t *chunk = calloc(1, 65536), *d;
     assert_int_equal(pixd_inbuf_begin(&b, want), 0);
     while (!pixd_inbuf_full(&b)) {
@@ -54,11 +54,81 @@ static void inbuf_grows_by_doubling_to_want(void **state) {
     }
     assert_int_equal(fed, want);
     assert_true(caps <= 4); /* 1 MiB, 2 MiB, want */
-    d = pixd_inbuf_take(&b);
+    d = pixd_inbuf_take(&b, &len);
     assert_non_null(d);
+    assert_int_equal(len, want);
     assert_null(b.data);
     free(d);
     free(chunk);
+}
+
+static void inbuf_add_refuses_more_than_announced(void **state) {
+    pixd_inbuf b = {0};
+    uint8_t data[16];
+    memset(data, 3, sizeof data);
+    assert_int_equal(pixd_inbuf_begin(&b, 10), 0);
+    assert_int_equal(pixd_inbuf_add(&b, data, 6), 0);
+    /* 6 more would overrun the 10 announced: nothing of them is taken. */
+    assert_int_equal(pixd_inbuf_add(&b, data, 6), -EMSGSIZE);
+    assert_int_equal(b.len, 6);
+    assert_false(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, data, 4), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, data, 1), -EMSGSIZE);
+    assert_int_equal(pixd_inbuf_add(&b, data, 0), 0);
+    pixd_inbuf_free(&b);
+}
+
+static void inbuf_add_grows_within_want(void **state) {
+    pixd_inbuf b = {0};
+    size_t want = (2u << 20) + 3, len = 0;
+    uint8_t *chunk = malloc(want), *d;
+    for (size_t i = 0; i < want; i++)
+        chunk[i] = (uint8_t)(i * 7);
+    assert_int_equal(pixd_inbuf_begin(&b, want), 0);
+    assert_int_equal(pixd_inbuf_add(&b, chunk, 1000), 0);
+    assert_int_equal(pixd_inbuf_add(&b, chunk + 1000, want - 1000), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(b.cap, want);
+    d = pixd_inbuf_take(&b, &len);
+    assert_int_equal(len, want);
+    assert_memory_equal(d, chunk, want);
+    free(d);
+    free(chunk);
+}
+
+static void inbuf_empty_body_is_full_at_once(void **state) {
+    pixd_inbuf b = {0};
+    uint8_t *d;
+    size_t len = 1;
+    assert_int_equal(pixd_inbuf_begin(&b, 0), 0);
+    assert_true(pixd_inbuf_full(&b));
+    assert_int_equal(pixd_inbuf_add(&b, (const uint8_t *)"x", 1), -EMSGSIZE);
+    d = pixd_inbuf_take(&b, &len);
+    assert_non_null(d); /* a buffer to hand over, of no bytes */
+    assert_int_equal(len, 0);
+    free(d);
+}
+
+static void inbuf_take_waits_for_the_whole_body(void **state) {
+    pixd_inbuf b = {0};
+    size_t len = 99;
+    uint8_t *d;
+    assert_null(pixd_inbuf_take(&b, &len)); /* never begun */
+    assert_int_equal(pixd_inbuf_begin(&b, 5), 0);
+    assert_int_equal(pixd_inbuf_add(&b, (const uint8_t *)"abcd", 4), 0);
+    /* A body cut short is not handed over, and stays the buffer's to free. */
+    assert_null(pixd_inbuf_take(&b, &len));
+    assert_int_equal(len, 99);
+    assert_int_equal(b.len, 4);
+    assert_non_null(b.data);
+    assert_int_equal(pixd_inbuf_add(&b, (const uint8_t *)"e", 1), 0);
+    d = pixd_inbuf_take(&b, &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(d, "abcde", 5);
+    assert_null(b.data);
+    free(d);
+    pixd_inbuf_free(&b);
 }
 
 static void stash_keeps_bytes_in_order(void **state) {
@@ -89,6 +159,10 @@ int main(void) {
         cmocka_unit_test(inbuf_first_allocation_is_capped),
         cmocka_unit_test(inbuf_takes_no_more_than_wanted),
         cmocka_unit_test(inbuf_grows_by_doubling_to_want),
+        cmocka_unit_test(inbuf_add_refuses_more_than_announced),
+        cmocka_unit_test(inbuf_add_grows_within_want),
+        cmocka_unit_test(inbuf_empty_body_is_full_at_once),
+        cmocka_unit_test(inbuf_take_waits_for_the_whole_body),
         cmocka_unit_test(stash_keeps_bytes_in_order),
         cmocka_unit_test(be32_round_trip),
     };

@@ -277,6 +277,24 @@ class ClassifyLine(PixdTestCase):
         for h in held:
             h.close()
 
+    def test_classify_input_longer_or_shorter_than_size_refused_and_place_freed(self):
+        img = picture(RED, (64, 48))
+        head = field(self.TAG_MODEL, "rb") + field(TAG_SIZE, len(img))
+        r = Raw(self.pixd.addr("native"))
+        for i in range(12):  # more than the 9 places: each refusal frees its own
+            fid = 2 * i + 1
+            r.send(frame(self.T_CLASSIFY, head, fid=fid, flags=F_MORE) +
+                   frame(T_DATA, img + b"x", fid=fid, flags=F_MORE))
+            self.assertEqual(r.recv_error(), (fid, E_INVALID,
+                                              "received more image bytes than SIZE announced"))
+            r.send(frame(self.T_CLASSIFY, head, fid=fid + 1, flags=F_MORE) +
+                   frame(T_DATA, img[:-1], fid=fid + 1, flags=F_MORE) + frame(T_END, fid=fid + 1))
+            self.assertEqual(r.recv_error(), (fid + 1, E_INVALID,
+                                              "received fewer image bytes than SIZE announced"))
+        c = self.pixd.pixctl("classify", "-m", "rb", self.files.write("red.jpg", img))
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertIn("red", c.stdout)
+
 
 class NoModels(PixdTestCase):
     pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")

@@ -223,6 +223,29 @@ class Busy(PixdTestCase):
         self.assertGreaterEqual(results["busy"], 1, results)
         self.assertGreaterEqual(results["ok"], 2, results)
 
+    def test_image_longer_or_shorter_than_size_refused_and_place_freed(self):
+        # 1 worker: 9 places in the line. Each refused input gives its place
+        # back, so 24 of them leave room for a good one after.
+        good = encode(photo(200, 100), "JPEG")
+        head = field(TAG_SIZE, len(good)) + field(TAG_WIDTH, 50)
+        c = Raw(self.pixd.addr())
+        for i in range(12):
+            fid = 2 * i + 1
+            c.send(frame(T_RESIZE, head, fid=fid, flags=F_MORE) +
+                   frame(T_DATA, good + b"x", fid=fid, flags=F_MORE))
+            rid, code, msg = c.recv_error()
+            self.assertEqual((rid, code), (fid, E_INVALID), msg)
+            self.assertEqual(msg, "received more image bytes than SIZE announced")
+            c.send(frame(T_RESIZE, head, fid=fid + 1, flags=F_MORE) +
+                   frame(T_DATA, good[:-1], fid=fid + 1, flags=F_MORE) +
+                   frame(T_END, fid=fid + 1))
+            rid, code, msg = c.recv_error()
+            self.assertEqual((rid, code), (fid + 1, E_INVALID), msg)
+            self.assertEqual(msg, "received fewer image bytes than SIZE announced")
+        c.send(resize_frames(100, good, width=50))
+        stats, out = read_result(c, 100)
+        self.assertEqual(Image.open(io.BytesIO(out)).size, (50, 25))
+
 
 if __name__ == "__main__":
     unittest.main()

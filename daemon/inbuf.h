@@ -1,11 +1,12 @@
-/* Helpers the legacy handlers (and native CLASSIFY) share: a body of announced size gathered
- * from reads, and bytes put aside while a request is being served.
+/* A request body of announced size gathered from reads (every handler that
+ * takes an image: legacy, native RESIZE/CLASSIFY, the HTTP resize and
+ * classify routes), and bytes put aside while a request is being served.
  *
  * The announced size is untrusted: the first allocation is at most 1 MiB
  * and grows by doubling as bytes really arrive, so a header that lies
  * costs nothing until the bytes come. */
-#ifndef PIXD_LEGACY_INBUF_H
-#define PIXD_LEGACY_INBUF_H
+#ifndef PIXD_INBUF_H
+#define PIXD_INBUF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,14 +16,20 @@ typedef struct pixd_inbuf {
     size_t len, cap, want;
 } pixd_inbuf;
 
-/* Start a body of want bytes (want > 0). 0 or -ENOMEM. */
+/* Start a body of want bytes (0 is an empty body, full at once). 0 or -ENOMEM. */
 int pixd_inbuf_begin(pixd_inbuf *b, size_t want);
-/* Take up to what is missing from d; *used says how much. 0 or -ENOMEM. */
+/* Take up to what is missing from d; *used says how much. 0 or -ENOMEM.
+ * For streams where the next message follows the body. */
 int pixd_inbuf_feed(pixd_inbuf *b, const uint8_t *d, size_t n, size_t *used);
+/* Take all of d, or nothing: -EMSGSIZE when n is more than is missing (the
+ * peer sends more than it announced), -ENOMEM. For bodies that are framed
+ * on their own (native DATA frames, an HTTP body). */
+int pixd_inbuf_add(pixd_inbuf *b, const uint8_t *d, size_t n);
 /* 1 once len == want. */
 int pixd_inbuf_full(const pixd_inbuf *b);
-/* The data, now the caller's to free; the buffer is empty again. */
-uint8_t *pixd_inbuf_take(pixd_inbuf *b);
+/* The whole body, now the caller's to free, with its length in *len; the
+ * buffer is empty again. NULL while bytes are missing (nothing changes). */
+uint8_t *pixd_inbuf_take(pixd_inbuf *b, size_t *len);
 void pixd_inbuf_free(pixd_inbuf *b);
 
 /* Bytes that arrived behind a request (pipelined) while it is served. */

@@ -33,10 +33,20 @@ int pixd_inbuf_feed(pixd_inbuf *b, const uint8_t *d, size_t n, size_t *used) {
     return 0;
 }
 
+int pixd_inbuf_add(pixd_inbuf *b, const uint8_t *d, size_t n) {
+    size_t used;
+    if (n > b->want - b->len)
+        return -EMSGSIZE;
+    return pixd_inbuf_feed(b, d, n, &used);
+}
+
 int pixd_inbuf_full(const pixd_inbuf *b) { return b->data && b->len == b->want; }
 
-uint8_t *pixd_inbuf_take(pixd_inbuf *b) {
+uint8_t *pixd_inbuf_take(pixd_inbuf *b, size_t *len) {
     uint8_t *d = b->data;
+    if (!pixd_inbuf_full(b))
+        return NULL;
+    *len = b->len;
     memset(b, 0, sizeof *b);
     return d;
 }
