@@ -1,11 +1,15 @@
-/* Uploads: bytes from a client land in ROOT/.tmp/, are hashed as they are
- * written, and become ROOT/NAME only when complete, verified, fsync'd and
- * renamed (and the directory fsync'd). One job per upload is on the work
- * queue at a time, so writes stay in order; the loop keeps receiving the
- * next chunks meanwhile, up to BUFFER_HIGH, then asks the sender to wait. */
+/* Uploads: bytes from a client land in ROOT/.tmp/, are hashed, and become
+ * ROOT/NAME only when complete, verified, fsync'd and renamed (and the
+ * directory fsync'd). Two jobs per upload may be on the work queue at a
+ * time: one writing a batch of chunks, one hashing the batch written
+ * before it (hashing is as costly as writing, so they run side by side);
+ * each kind runs one at a time, so both see the bytes in order. The loop
+ * keeps receiving meanwhile, up to BUFFER_HIGH waiting for each job, then
+ * asks the sender to wait. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +37,22 @@ typedef struct chunk {
 enum step { STEP_WRITE, STEP_FINISH, STEP_ABORT };
 
 struct pixd_upload {
-    store_job job;
+    store_job job;  /* write, finish or abort */
+    store_job hjob; /* hashing what has been written */
     enum step step;
     /* Loop side. */
     const pixd_upload_ops *ops; /* NULL once the owner is gone or told */
     void *ctx;
     uint64_t size, received;
     uint8_t want[32];
-    int have_want, ended, running, holding, reserved;
-    chunk *head, *tail;
+    int have_want, ended, running, hrunning, holding, reserved;
+    chunk *head, *tail;   /* received, to be written */
     size_t queued;
-    /* Handed to the running job. */
-    chunk *batch;
+    chunk *hhead, *htail; /* written, to be hashed */
+    size_t hqueued;
+    /* Handed to the running jobs. */
+    chunk *batch, *hbatch;
+    size_t batch_bytes;
     /* Worker side (only the running job touches these). */
     char name[PIXPROTO_NAME_MAX + 1];
     char tmp[64];
@@ -68,12 +76,7 @@ static void free_chunks(chunk *c) {
 static int create_tmp(pixd_upload *u) {
     pixd_store *st = u->job.st;
     u->fd = openat(st->tmpfd, u->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (u->fd < 0)
-        return -errno;
-    u->md = EVP_MD_CTX_new();
-    if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL))
-        return -ENOMEM;
-    return 0;
+    return u->fd < 0 ? -errno : 0;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n) {
@@ -101,20 +104,24 @@ static void write_behind(pixd_upload *u) {
     u->flushed = u->written;
 }
 
+/* The batch stays: the loop hands it on to hashing (or frees it). */
 static void work_write(pixd_upload *u) {
-    chunk *c = u->batch;
     if (u->fd < 0 && (u->err = create_tmp(u)) < 0)
-        goto out;
-    for (; c; c = c->next) {
+        return;
+    for (chunk *c = u->batch; c; c = c->next) {
         if ((u->err = write_all(u->fd, c->data, c->n)) < 0)
-            break;
-        EVP_DigestUpdate(u->md, c->data, c->n);
+            return;
         u->written += c->n;
     }
     write_behind(u);
-out:
-    free_chunks(u->batch);
-    u->batch = NULL;
+}
+
+static void hash_work(store_job *j) {
+    pixd_upload *u = (pixd_upload *)((char *)j - offsetof(pixd_upload, hjob));
+    for (chunk *c = u->hbatch; c; c = c->next)
+        EVP_DigestUpdate(u->md, c->data, c->n);
+    free_chunks(u->hbatch);
+    u->hbatch = NULL;
 }
 
 static void remove_tmp(pixd_upload *u) {
@@ -210,11 +217,17 @@ static void release(pixd_upload *u) {
 
 static void destroy(pixd_upload *u) {
     free_chunks(u->head);
+    free_chunks(u->hhead);
     EVP_MD_CTX_free(u->md);
     free(u);
 }
 
 static void after(store_job *j, int status);
+static void kick(pixd_upload *u);
+
+static int busy(const pixd_upload *u) {
+    return u->running || u->hrunning;
+}
 
 static void submit(pixd_upload *u, enum step step) {
     /* The rename may land any moment from now: no cached copy of the old
@@ -241,15 +254,51 @@ static void fail(pixd_upload *u, int err, const char *why) {
             ops->hold(u->ctx, 0);
         ops->done(u->ctx, err, why, NULL);
     }
-    if (!u->running)
+    if (!busy(u))
         submit(u, STEP_ABORT);
 }
 
-static void kick(pixd_upload *u) {
-    if (u->running || !u->ops)
+static void hash_after(store_job *j, int status) {
+    pixd_upload *u = (pixd_upload *)((char *)j - offsetof(pixd_upload, hjob));
+
+    u->hrunning = 0;
+    if (!u->ops) { /* the owner left while the job ran */
+        if (!busy(u))
+            submit(u, STEP_ABORT);
         return;
-    if (u->head) {
+    }
+    if (status == UV_ECANCELED) {
+        fail(u, -ECANCELED, "the server is shutting down");
+        return;
+    }
+    kick(u);
+}
+
+/* Starts what can start: hashing of what has been written, writing of
+ * what has arrived (unless hashing lags a whole buffer behind: that bounds
+ * the memory held), or the finish once everything is written and hashed. */
+static void kick(pixd_upload *u) {
+    if (!u->ops)
+        return;
+    if (!u->hrunning && u->hhead) {
+        u->hbatch = u->hhead;
+        u->hhead = u->htail = NULL;
+        u->hqueued = 0;
+        u->hrunning = 1;
+        if (pixd__store_submit(u->job.st, &u->hjob) < 0) {
+            /* The queue refuses only when the loop is closing. */
+            u->hrunning = 0;
+            free_chunks(u->hbatch);
+            u->hbatch = NULL;
+            fail(u, -ECANCELED, "the server is shutting down");
+            return;
+        }
+    }
+    if (u->running)
+        return;
+    if (u->head && u->hqueued <= BUFFER_HIGH) {
         u->batch = u->head;
+        u->batch_bytes = u->queued;
         u->head = u->tail = NULL;
         u->queued = 0;
         if (u->holding && u->ops) {
@@ -257,9 +306,29 @@ static void kick(pixd_upload *u) {
             u->ops->hold(u->ctx, 0);
         }
         submit(u, STEP_WRITE);
-    } else if (u->ended) {
+    } else if (!u->head && u->ended && !u->hrunning && !u->hhead) {
         submit(u, STEP_FINISH);
     }
+}
+
+/* A written batch goes on to hashing; after a failure it is dropped. */
+static void pass_to_hashing(pixd_upload *u) {
+    chunk *b = u->batch, *last = b;
+    u->batch = NULL;
+    if (!b)
+        return;
+    if (u->err < 0 || !u->ops) {
+        free_chunks(b);
+        return;
+    }
+    while (last->next)
+        last = last->next;
+    if (u->htail)
+        u->htail->next = b;
+    else
+        u->hhead = b;
+    u->htail = last;
+    u->hqueued += u->batch_bytes;
 }
 
 static void after(store_job *j, int status) {
@@ -276,8 +345,11 @@ static void after(store_job *j, int status) {
         destroy(u);
         return;
     }
+    if (step == STEP_WRITE)
+        pass_to_hashing(u);
     if (!u->ops) { /* the owner left while the job ran */
-        submit(u, STEP_ABORT);
+        if (!busy(u))
+            submit(u, STEP_ABORT);
         return;
     }
     if (u->err < 0) {
@@ -321,9 +393,18 @@ int pixd_upload_begin(pixd_store *st, const char *name, uint64_t size,
     }
     if (!(u = calloc(1, sizeof *u)))
         return -ENOMEM;
+    u->md = EVP_MD_CTX_new();
+    if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(u->md);
+        free(u);
+        return -ENOMEM;
+    }
     u->job.st = st;
     u->job.work = upload_work;
     u->job.after = after;
+    u->hjob.st = st;
+    u->hjob.work = hash_work;
+    u->hjob.after = hash_after;
     u->ops = ops;
     u->ctx = ctx;
     u->size = size;
@@ -361,9 +442,8 @@ static void queue_chunk(pixd_upload *u, chunk *c) {
     u->tail = c;
     u->queued += c->n;
     u->received += c->n;
-    if (!u->running) {
-        kick(u);
-    } else if (u->queued > BUFFER_HIGH && !u->holding) {
+    kick(u);
+    if (u->ops && u->queued > BUFFER_HIGH && !u->holding) {
         u->holding = 1;
         u->ops->hold(u->ctx, 1);
     }
@@ -430,6 +510,6 @@ void pixd_upload_abort(pixd_upload *u) {
         return;
     u->ops = NULL;
     release(u);
-    if (!u->running)
+    if (!busy(u))
         submit(u, STEP_ABORT);
 }
