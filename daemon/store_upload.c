@@ -4,8 +4,8 @@
  * time: one writing a batch of chunks, one hashing the batch written
  * before it (hashing is as costly as writing, so they run side by side);
  * each kind runs one at a time, so both see the bytes in order. The loop
- * keeps receiving meanwhile, up to BUFFER_HIGH waiting for each job, then
- * asks the sender to wait. */
+ * keeps receiving meanwhile, up to BUFFER_HIGH, then asks the sender to
+ * wait. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -19,8 +19,12 @@
 #include "store_internal.h"
 #include "store_name.h"
 
-#define BUFFER_HIGH (4u << 20)
-#define BUFFER_LOW (1u << 20)
+/* At most this much waits to be written before the sender is asked to
+ * wait; a batch is what waited, plus the read that crossed the line. A new
+ * batch is written only once the one written before it is being hashed, so
+ * an upload holds at most four: waiting, being written, waiting for
+ * hashing, being hashed. */
+#define BUFFER_HIGH (2u << 20)
 #define PROBE_BYTES (256u << 10)
 #define WRITE_BEHIND (8u << 20)
 
@@ -49,10 +53,8 @@ struct pixd_upload {
     chunk *head, *tail;   /* received, to be written */
     size_t queued;
     chunk *hhead, *htail; /* written, to be hashed */
-    size_t hqueued;
     /* Handed to the running jobs. */
     chunk *batch, *hbatch;
-    size_t batch_bytes;
     /* Worker side (only the running job touches these). */
     char name[PIXPROTO_NAME_MAX + 1];
     char tmp[64];
@@ -275,15 +277,15 @@ static void hash_after(store_job *j, int status) {
 }
 
 /* Starts what can start: hashing of what has been written, writing of
- * what has arrived (unless hashing lags a whole buffer behind: that bounds
- * the memory held), or the finish once everything is written and hashed. */
+ * what has arrived (unless the last written batch still waits for hashing:
+ * that bounds the memory held), or the finish once everything is written
+ * and hashed. */
 static void kick(pixd_upload *u) {
     if (!u->ops)
         return;
     if (!u->hrunning && u->hhead) {
         u->hbatch = u->hhead;
         u->hhead = u->htail = NULL;
-        u->hqueued = 0;
         u->hrunning = 1;
         if (pixd__store_submit(u->job.st, &u->hjob) < 0) {
             /* The queue refuses only when the loop is closing. */
@@ -296,9 +298,8 @@ static void kick(pixd_upload *u) {
     }
     if (u->running)
         return;
-    if (u->head && u->hqueued <= BUFFER_HIGH) {
+    if (u->head && !u->hhead) {
         u->batch = u->head;
-        u->batch_bytes = u->queued;
         u->head = u->tail = NULL;
         u->queued = 0;
         if (u->holding && u->ops) {
@@ -328,7 +329,6 @@ static void pass_to_hashing(pixd_upload *u) {
     else
         u->hhead = b;
     u->htail = last;
-    u->hqueued += u->batch_bytes;
 }
 
 static void after(store_job *j, int status) {
