@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -124,9 +125,23 @@ void pixd_conn_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     pixd_conn_end(c);
 }
 
+/* Below this much room a window is not worth a read of its own. */
+#define WINDOW_MIN (16u << 10)
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     pixd_conn *c = h->data;
     pixd_server *srv = c->srv;
+    /* A bulk body goes straight where the handler keeps it: one copy less
+     * per uploaded byte. */
+    if (c->handler->window && !c->tls && c->cstate == PIXD_CONN_OPEN) {
+        size_t room = 0;
+        uint8_t *p = c->handler->window(c, &room);
+        if (p && room >= WINDOW_MIN) {
+            c->in_window = 1;
+            *buf = uv_buf_init((char *)p, room > UINT_MAX ? UINT_MAX : (unsigned)room);
+            return;
+        }
+    }
     /* libuv reads from one stream at a time and hands the bytes to
      * on_read before the next alloc, so the shared buffer is free here. */
     if (srv->readbuf_busy) {
@@ -141,6 +156,8 @@ static void start_reading(pixd_conn *c);
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     pixd_conn *c = s->data;
+    int in_window = c->in_window;
+    c->in_window = 0;
     if (buf->base == c->srv->readbuf)
         c->srv->readbuf_busy = 0;
     if (n == 0)
@@ -158,7 +175,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     c->last_active = uv_now(c->srv->loop);
     if (c->cstate != PIXD_CONN_OPEN)
         return;
-    if (!c->tls)
+    if (in_window)
+        c->handler->window_read(c, (size_t)n);
+    else if (!c->tls)
         c->handler->read(c, (const uint8_t *)buf->base, (size_t)n);
     else if (pixd_tls_input(c, (const uint8_t *)buf->base, (size_t)n) < 0)
         pixd_conn_close(c);

@@ -54,6 +54,7 @@ struct pixd_conn {
     unsigned counted : 1;  /* holds a slot in the limits */
     unsigned reading : 1;  /* uv_read_start is active */
     unsigned paused : 1;   /* reads stopped by backpressure */
+    unsigned in_window : 1; /* the read in flight goes to handler->window */
     unsigned no_idle : 1;  /* a stream: silence from the peer is fine */
     unsigned opened : 1;   /* handler->open accepted it */
     unsigned no_sendfile : 1; /* the transport must see every byte (TLS) */

@@ -34,6 +34,12 @@ typedef struct pixd_handler {
     /* Bytes arrived. data is owned by the connection layer and valid only
      * during the call; keep what you need. */
     void (*read)(pixd_conn *c, const uint8_t *data, size_t len);
+    /* Optional, for bulk bodies: where the next bytes may be read straight
+     * to (a body being collected), its room in *len; NULL for the shared
+     * read buffer. Not used under TLS. Bytes read there are reported with
+     * window_read instead of read. */
+    uint8_t *(*window)(pixd_conn *c, size_t *len);
+    void (*window_read)(pixd_conn *c, size_t len);
     /* Tell the peer why it is being let go, in this protocol (write an
      * error frame, an HTTP 503, ...). The layer then ends the connection
      * after the write queue drains. May be NULL: the socket just closes. */

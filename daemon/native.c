@@ -265,6 +265,27 @@ static void native_read(pixd_conn *c, const uint8_t *data, size_t len) {
     }
 }
 
+/* The rest of a frame body being collected (an upload's DATA, an image)
+ * is read straight into the decoder's buffer for it. */
+static uint8_t *native_window(pixd_conn *c, size_t *len) {
+    native_state *st = c->state;
+    uint8_t *p = NULL;
+    if (pixproto_decoder_window(st->dec, &p, len) < 0)
+        return NULL; /* the next read reports the error */
+    return p;
+}
+
+static void native_window_read(pixd_conn *c, size_t len) {
+    native_state *st = c->state;
+    int r = pixproto_decoder_commit(st->dec, len);
+    if (r < 0) { /* cannot happen: libuv reads at most the window */
+        pixd_warn("conn %llu %s: read past the decoder's window", (unsigned long long)c->id, c->peer);
+        pixd_conn_end(c);
+        return;
+    }
+    native_read(c, NULL, 0);
+}
+
 static void native_goodbye(pixd_conn *c, enum pixd_goodbye why) {
     switch (why) {
     case PIXD_BYE_LIMIT:
@@ -312,6 +333,8 @@ const pixd_handler pixd_native_handler = {
     .state_size = sizeof(native_state),
     .open = native_open,
     .read = native_read,
+    .window = native_window,
+    .window_read = native_window_read,
     .goodbye = native_goodbye,
     .drain = native_drain,
     .close = native_close,
