@@ -11,9 +11,8 @@
 #include "classify/classify.h"
 #include "inbuf.h"
 #include "native.h"
+#include "native_input.h"
 #include "server.h"
-
-#define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload */
 
 enum stage { ST_INPUT, ST_READING, ST_FRAME, ST_QUEUED };
 
@@ -47,29 +46,12 @@ static void cjob_free(cjob *j) {
     free(j);
 }
 
-static int wire_code(int err) {
-    switch (err) {
-    case -EFBIG: return PIXPROTO_ETOOBIG;
-    case -EBUSY: return PIXPROTO_EBUSY;
-    case -ENOMEM: return PIXPROTO_ENOMEM;
-    case -ENOENT: return PIXPROTO_ENOTFOUND;
-    case -ECANCELED: return PIXPROTO_ESHUTDOWN;
-    case -EINVAL: case -EBADMSG: case -ENOTSUP: return PIXPROTO_EINVALID;
-    default: return PIXPROTO_EINTERNAL;
-    }
-}
-
 static void fail(cjob *j, int err, const char *msg) {
     native_req *req = j->req;
     if (req->conn)
-        pixd__native_error(req->conn, req->id, wire_code(err), msg && *msg ? msg : NULL);
+        pixd__native_error(req->conn, req->id, pixd__native_job_code(err), msg && *msg ? msg : NULL);
     pixd__native_req_done(req);
     cjob_free(j);
-}
-
-static size_t input_max(const pixd_server *srv) {
-    unsigned long long m = srv->opt->max_upload;
-    return m && m < INPUT_DEFAULT_MAX ? (size_t)m : INPUT_DEFAULT_MAX;
 }
 
 /* ---- MODELS ---- */
@@ -148,8 +130,6 @@ static void classified(void *ctx, int err, const char *msg, const pixd_classify_
     cjob_free(j);
 }
 
-static const char *busy_msg = "every worker is busy and the queue is full; try again shortly";
-
 static void submit_bytes(cjob *j) {
     pixd_server *srv = j->req->conn->srv;
     uint8_t *in = j->in;
@@ -159,7 +139,7 @@ static void submit_bytes(cjob *j) {
     unreserve(j);
     r = pixd_classify_submit(srv->classify, j->m, in, j->in_len, j->top, classified, j, &j->job);
     if (r < 0)
-        fail(j, r, r == -EBUSY ? busy_msg : NULL);
+        fail(j, r, r == -EBUSY ? pixd__native_busy_msg : NULL);
 }
 
 static void source_read(void *ctx, int err, uint8_t *data, size_t len) {
@@ -171,8 +151,7 @@ static void source_read(void *ctx, int err, uint8_t *data, size_t len) {
         return;
     }
     if (err) {
-        fail(j, err, err == -EFBIG ? "stored image is larger than this server takes for a job"
-                                   : err == -ENOENT ? "no such file in the store" : NULL);
+        fail(j, err, pixd__native_read_error(err));
         return;
     }
     j->in = data;
@@ -206,7 +185,7 @@ static void cam_gone(void *ctx) {
     pixd_frame_unref(j->frame);
     j->frame = NULL;
     if (r < 0)
-        fail(j, r, r == -EBUSY ? busy_msg : NULL);
+        fail(j, r, r == -EBUSY ? pixd__native_busy_msg : NULL);
 }
 
 static const pixd_sub_ops cam_ops = {.frame = cam_frame, .ready = cam_ready, .gone = cam_gone};
@@ -309,22 +288,11 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
         pixd__native_error(c, f->id, r, why[0] ? why : NULL);
         return 0;
     }
-    /* Say "busy" before the client sends its image, not after; while it
-     * arrives (or is read, or awaited from a camera) it holds a place in
-     * the line, so inputs cannot pin memory beyond it (jobs.h). */
-    if (pixd_jobs_reserve(&srv->jobs) < 0) {
+    if (pixd__native_input_admit(c, st, f, j->in_size, !source[0] && !camera[0]) < 0) {
         cjob_free(j);
-        pixd__native_error(c, f->id, PIXPROTO_EBUSY, busy_msg);
         return 0;
     }
     j->reserved = &srv->jobs;
-    if (!source[0] && !camera[0] && j->in_size > input_max(srv)) {
-        snprintf(why, sizeof why, "image of %zu bytes is over this server's limit of %zu "
-                 "bytes for a job", j->in_size, input_max(srv));
-        cjob_free(j);
-        pixd__native_error(c, f->id, PIXPROTO_ETOOBIG, why);
-        return 0;
-    }
     if (!(req = pixd__native_req_new(c, st, f->id, f->type))) {
         cjob_free(j);
         return PIXPROTO_ENOMEM;
@@ -334,8 +302,8 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
     j->req = req;
     if (source[0]) {
         j->stage = ST_READING;
-        if ((r = pixd_store_read(srv->store, source, input_max(srv), source_read, j)) < 0)
-            fail(j, r, r == -EINVAL ? "bad SOURCE name" : NULL);
+        if ((r = pixd_store_read(srv->store, source, pixd__native_input_max(srv), source_read, j)) < 0)
+            fail(j, r, pixd__native_read_error(r));
         return 0;
     }
     if (camera[0]) {
@@ -356,25 +324,21 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
 
 int pixd__native_classify_data(native_req *req, const pixproto_frame *f) {
     cjob *j = req->job;
+    const char *why;
     int r;
-    if (j->stage != ST_INPUT)
-        return 0;
-    /* SIZE is not trusted for the first allocation (inbuf.h). */
-    r = pixd_inbuf_add(&j->body, f->body, f->len);
-    if (r == -EMSGSIZE)
-        fail(j, -EBADMSG, "received more image bytes than SIZE announced");
-    else if (r < 0)
-        fail(j, r, NULL);
+    if (j->stage == ST_INPUT && (r = pixd__native_input_data(&j->body, f, &why)) < 0)
+        fail(j, r, why);
     return 0;
 }
 
 int pixd__native_classify_end(native_req *req, const pixproto_frame *f) {
     cjob *j = req->job;
+    const char *why;
     (void)f;
     if (j->stage != ST_INPUT)
         return 0;
-    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
-        fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
+    if (!(j->in = pixd__native_input_end(&j->body, &j->in_len, &why)))
+        fail(j, -EBADMSG, why);
     else
         submit_bytes(j);
     return 0;

@@ -13,9 +13,9 @@
 #include "jobs.h"
 #include "log.h"
 #include "native.h"
+#include "native_input.h"
 #include "server.h"
 
-#define INPUT_DEFAULT_MAX (256u << 20) /* without --max-upload */
 #define OUT_CHUNK PIXPROTO_CHUNK
 
 enum stage { ST_INPUT, ST_READING, ST_QUEUED, ST_SENDING, ST_STORING };
@@ -48,31 +48,13 @@ static void rjob_free(rjob *j) {
     free(j);
 }
 
-static int wire_code(int err) {
-    switch (err) {
-    case -EFBIG: return PIXPROTO_ETOOBIG;
-    case -EBUSY: case -EMFILE: case -ENFILE: return PIXPROTO_EBUSY;
-    case -ENOMEM: return PIXPROTO_ENOMEM;
-    case -ENOENT: return PIXPROTO_ENOTFOUND;
-    case -ENOSPC: return PIXPROTO_ENOSPACE;
-    case -ECANCELED: return PIXPROTO_ESHUTDOWN;
-    case -EINVAL: case -EBADMSG: case -ENOTSUP: return PIXPROTO_EINVALID;
-    default: return PIXPROTO_EINTERNAL;
-    }
-}
-
 /* Fail the request: reply to the client (if still there) and free. */
 static void fail(rjob *j, int err, const char *msg) {
     native_req *req = j->req;
     if (req->conn)
-        pixd__native_error(req->conn, req->id, wire_code(err), msg && *msg ? msg : NULL);
+        pixd__native_error(req->conn, req->id, pixd__native_job_code(err), msg && *msg ? msg : NULL);
     pixd__native_req_done(req);
     rjob_free(j);
-}
-
-static size_t input_max(const pixd_server *srv) {
-    unsigned long long m = srv->opt->max_upload;
-    return m && m < INPUT_DEFAULT_MAX ? (size_t)m : INPUT_DEFAULT_MAX;
 }
 
 /* ---- parsing the request ---- */
@@ -291,8 +273,7 @@ static void submit(rjob *j) {
     }
     r = pixd_jobs_submit(&srv->jobs, &j->job);
     if (r < 0)
-        fail(j, r, r == -EBUSY ? "every worker is busy and the queue is full; try again "
-                                 "shortly" : NULL);
+        fail(j, r, r == -EBUSY ? pixd__native_busy_msg : NULL);
 }
 
 static void source_read(void *ctx, int err, uint8_t *data, size_t len) {
@@ -304,8 +285,7 @@ static void source_read(void *ctx, int err, uint8_t *data, size_t len) {
         return;
     }
     if (err) {
-        fail(j, err, err == -EFBIG ? "stored image is larger than this server takes for a job"
-                                   : err == -ENOENT ? "no such file in the store" : NULL);
+        fail(j, err, pixd__native_read_error(err));
         return;
     }
     j->in = data;
@@ -342,15 +322,6 @@ static void resize_cancel(native_req *req) {
     rjob_free(j);
 }
 
-/* Jobs this connection has in flight, for --max-client-jobs: one client
- * must not hold the whole queue. */
-static unsigned count_jobs(const native_state *st) {
-    unsigned n = 0;
-    for (const native_req *r = st->reqs; r; r = r->next)
-        n += r->type == PIXPROTO_T_RESIZE;
-    return n;
-}
-
 int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     pixd_server *srv = c->srv;
     char source[PIXPROTO_NAME_MAX + 1] = "", why[256] = "";
@@ -367,29 +338,11 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
         pixd__native_error(c, f->id, r, why[0] ? why : NULL);
         return 0;
     }
-    if (count_jobs(st) >= srv->opt->max_client_jobs) {
+    if (pixd__native_input_admit(c, st, f, j->in_size, !source[0]) < 0) {
         rjob_free(j);
-        snprintf(why, sizeof why, "this connection already has %u jobs in flight "
-                 "(--max-client-jobs); wait for one to finish", srv->opt->max_client_jobs);
-        pixd__native_error(c, f->id, PIXPROTO_EBUSY, why);
-        return 0;
-    }
-    /* Say "busy" before the client sends its image (or pixd reads the
-     * stored one), not after; the input held meanwhile counts as queued. */
-    if (pixd_jobs_reserve(&srv->jobs) < 0) {
-        rjob_free(j);
-        pixd__native_error(c, f->id, PIXPROTO_EBUSY,
-                           "every worker is busy and the queue is full; try again shortly");
         return 0;
     }
     j->reserved = &srv->jobs;
-    if (!source[0] && j->in_size > input_max(srv)) {
-        snprintf(why, sizeof why, "image of %zu bytes is over this server's limit of %zu "
-                 "bytes for a job", j->in_size, input_max(srv));
-        rjob_free(j);
-        pixd__native_error(c, f->id, PIXPROTO_ETOOBIG, why);
-        return 0;
-    }
     if (!(req = pixd__native_req_new(c, st, f->id, f->type))) {
         rjob_free(j);
         return PIXPROTO_ENOMEM;
@@ -400,8 +353,8 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
     j->req = req;
     if (source[0]) {
         j->stage = ST_READING;
-        if ((r = pixd_store_read(srv->store, source, input_max(srv), source_read, j)) < 0)
-            fail(j, r, r == -EINVAL ? "bad SOURCE name" : NULL);
+        if ((r = pixd_store_read(srv->store, source, pixd__native_input_max(srv), source_read, j)) < 0)
+            fail(j, r, pixd__native_read_error(r));
         return 0;
     }
     j->stage = ST_INPUT;
@@ -412,24 +365,20 @@ int pixd__native_resize(pixd_conn *c, native_state *st, const pixproto_frame *f)
 
 int pixd__native_resize_data(native_req *req, const pixproto_frame *f) {
     rjob *j = req->job;
+    const char *why;
     int r;
-    if (j->stage != ST_INPUT)
-        return 0;
-    /* SIZE is not trusted for the first allocation (inbuf.h). */
-    r = pixd_inbuf_add(&j->body, f->body, f->len);
-    if (r == -EMSGSIZE)
-        fail(j, -EBADMSG, "received more image bytes than SIZE announced");
-    else if (r < 0)
-        fail(j, r, NULL);
+    if (j->stage == ST_INPUT && (r = pixd__native_input_data(&j->body, f, &why)) < 0)
+        fail(j, r, why);
     return 0;
 }
 
 int pixd__native_resize_end(native_req *req, const pixproto_frame *f) {
     rjob *j = req->job;
+    const char *why;
     if (j->stage != ST_INPUT)
         return 0;
-    if (!(j->in = pixd_inbuf_take(&j->body, &j->in_len)))
-        fail(j, -EBADMSG, "received fewer image bytes than SIZE announced");
+    if (!(j->in = pixd__native_input_end(&j->body, &j->in_len, &why)))
+        fail(j, -EBADMSG, why);
     else
         submit(j);
     return 0;

@@ -70,7 +70,7 @@ static const optdef optdefs[] = {
      "most new connections a second from one IP address, in bursts of N "
      "(default 0: no limit)"},
     {"max-client-jobs", O_MAX_CLIENT_JOBS, required_argument, 0, "N",
-     "most image jobs one native connection may have in flight (default 64)"},
+     "most image jobs (resize, classify) one native connection may have in flight (default 64)"},
     {"idle-timeout", O_IDLE_TIMEOUT, required_argument, 0, "SEC",
      "disconnect a client silent for SEC seconds (default 20, 0: never)"},
     {"store", O_STORE, required_argument, 0, "DIR",

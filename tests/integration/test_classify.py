@@ -296,6 +296,40 @@ class ClassifyLine(PixdTestCase):
         self.assertIn("red", c.stdout)
 
 
+class ClassifyClientJobs(PixdTestCase):
+    """--max-client-jobs counts a connection's classifications and resizes
+    together: one client cannot fill the line with either."""
+    pixd_listen = ("native=127.0.0.1:0",)
+    T_CLASSIFY, T_RESIZE, TAG_MODEL, TAG_WIDTH_ = 0x42, 0x20, 91, 35
+
+    def setUp(self):
+        self.files = ModelFiles(self)
+        self.pixd = self.start("--max-client-jobs", "2", "--model",
+                               f"rb={self.files.onnx},labels={self.files.labels}",
+                               listen=self.pixd_listen)
+
+    def test_classify_and_resize_share_the_connection_budget(self):
+        c = Raw(self.pixd.addr("native"))
+        # Both announce an image not sent yet, so both stay in flight.
+        c.send(frame(self.T_CLASSIFY, field(self.TAG_MODEL, "rb") + field(TAG_SIZE, 1000),
+                     fid=1, flags=F_MORE))
+        c.send(frame(self.T_RESIZE, field(TAG_SIZE, 1000) + field(self.TAG_WIDTH_, 10),
+                     fid=2, flags=F_MORE))
+        c.send(frame(self.T_CLASSIFY, field(self.TAG_MODEL, "rb") + field(TAG_SIZE, 1000),
+                     fid=3, flags=F_MORE))
+        fid, code, msg = c.recv_error()
+        self.assertEqual((fid, code), (3, 7), msg)  # BUSY
+        self.assertIn("--max-client-jobs", msg)
+        # Cancelling one frees a slot for a classification.
+        c.send(frame(T_CANCEL, fid=1))
+        img = picture(RED, (64, 48))
+        c.send(frame(self.T_CLASSIFY, field(self.TAG_MODEL, "rb") + field(TAG_SIZE, len(img)),
+                     fid=4, flags=F_MORE) + frame(T_DATA, img, fid=4, flags=F_MORE) +
+               frame(T_END, fid=4))
+        t, _, fid, body = c.recv()
+        self.assertEqual((t, fid), (0x43, 4), body)  # CLASSIFIED
+
+
 class NoModels(PixdTestCase):
     pixd_listen = ("native=127.0.0.1:0", "http=127.0.0.1:0")
 
