@@ -18,6 +18,8 @@
 #include <iterator>
 #include <string>
 
+#include <malloc.h>
+
 namespace pixctl {
 
 namespace {
@@ -186,6 +188,13 @@ void print_main_help(std::FILE *out)
 int main(int argc, char **argv)
 {
     using namespace pixctl;
+    // Transfers go through 256 KiB - 1 MiB buffers, allocated and freed a
+    // few thousand times a second. Kept in the heap and not given back to
+    // the kernel after each, they are reused while still mapped: fresh
+    // pages (an mmap, or the heap regrown after a trim) are faulted in one
+    // by one, which costs more than the copy into them.
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
     try {
         return run(argc, argv);
     } catch (const UsageError &e) {
