@@ -12,6 +12,9 @@
 #include "imghdr.h"
 #include "internal.h"
 
+/* As image.c: what stays in the pool after a job. */
+#define SCRATCH_KEEP ((size_t)16 << 20)
+
 static int too_many(uint32_t w, uint32_t h, uint64_t max, char *err, size_t errlen) {
     uint64_t px = (uint64_t)w * h;
     if (!max || px <= max)
@@ -134,8 +137,10 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
         rc = decode_jpeg(in, n, min_w, min_h, max_pixels, &px, out, err, errlen);
     else
         rc = decode_other(in, n, max_pixels, &px, out, err, errlen);
-    if (rc < 0)
+    if (rc < 0) {
+        pixd__scratch_done(SCRATCH_KEEP);
         return rc;
+    }
     out->data = px.data;
     out->width = px.width;
     out->height = px.height;
@@ -143,3 +148,5 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
     out->channels = px.channels;
     return 0;
 }
+
+void pixd_image_decode_done(void) { pixd__scratch_done(SCRATCH_KEEP); }

@@ -17,7 +17,7 @@
 #include "imghdr.h"
 #include "internal.h"
 
-/* Scratch buffers up to this size stay with their thread between jobs:
+/* Scratch buffers up to this size stay in the pool between jobs:
  * enough for a 12 MP photo decoded at 1/2, not for a 50 MP one at 1/1. */
 #define SCRATCH_KEEP ((size_t)16 << 20)
 
@@ -281,7 +281,7 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
     pixd__jpeg_close(j.jpeg);
     if (j.handle)
         j.codecs->release(j.handle);
-    pixd__scratch_trim(SCRATCH_KEEP);
+    pixd__scratch_done(SCRATCH_KEEP);
     if (rc < 0) {
         free(r->data);
         r->data = NULL;

@@ -21,10 +21,12 @@ typedef struct pixd__pixels {
     int channels;
 } pixd__pixels;
 
-/* Per-thread scratch buffers, one per stage of a job, kept from job to job
- * (a fresh multi-megabyte buffer per image costs thousands of page
- * faults) and freed at thread exit. Returns NULL when out of memory. The
- * buffer is the calling thread's until its next call for the same slot. */
+/* Scratch buffers, one per stage of a job, kept from job to job (a fresh
+ * multi-megabyte buffer per image costs thousands of page faults). A
+ * thread's first call borrows a set from a process-wide pool (scratch.c);
+ * pixd__scratch_done() gives it back. Returns NULL when out of memory. The
+ * buffer is the calling thread's until its next call for the same slot or
+ * pixd__scratch_done(). */
 enum {
     PIXD__SCRATCH_DECODE,
     PIXD__SCRATCH_RESAMPLE,
@@ -38,8 +40,9 @@ uint8_t *pixd__scratch(int slot, size_t n);
 /* Point px at a w x h x channels image in a scratch slot: 0 or -ENOMEM. */
 int pixd__scratch_pixels(pixd__pixels *px, int slot, uint32_t w, uint32_t h, int channels);
 /* After a job: free the buffers larger than keep bytes, so that one huge
- * image does not pin its memory for the thread's life. */
-void pixd__scratch_trim(size_t keep);
+ * image does not pin its memory for the process's life, and give the set
+ * back to the pool (a no-op when the thread holds none). */
+void pixd__scratch_done(size_t keep);
 
 /* jpeg.c: libjpeg-turbo. A decoder is opened on the caller's bytes (which
  * must outlive it), reports the header, then decodes at a DCT scale into

@@ -1,3 +1,12 @@
+/* Scratch buffers: sets of one buffer per stage of a job, kept in one
+ * process-wide pool and lent to a thread while it runs a job.
+ *
+ * Why a pool and not one set per thread: jobs run on libuv's pool, which
+ * has --workers + 4 threads (file I/O shares it), and any of them may pick
+ * up the next job. Sets kept per thread grew to one per pool thread that
+ * ever ran a job (5 sets, 20 MB, with --workers 1); lent from a pool there
+ * are only as many as jobs ever ran at once (at most --workers), and the
+ * most recently returned set, whose pages are resident, goes out first. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,15 +19,18 @@ typedef struct {
     size_t cap;
 } slot;
 
-typedef struct {
+typedef struct scratch {
     slot s[PIXD__SCRATCH_COUNT];
+    struct scratch *next; /* in the pool */
 } scratch;
 
-static pthread_key_t key;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static scratch *pool; /* idle sets, most recently returned first */
+
+static pthread_key_t key; /* the set lent to this thread, if any */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void destroy(void *v) {
-    scratch *sc = v;
+static void destroy(scratch *sc) {
     if (!sc)
         return;
     for (int i = 0; i < PIXD__SCRATCH_COUNT; i++)
@@ -26,9 +38,22 @@ static void destroy(void *v) {
     free(sc);
 }
 
+static void put_back(scratch *sc) {
+    pthread_mutex_lock(&pool_lock);
+    sc->next = pool;
+    pool = sc;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* A thread that exits holding a set gives it back. */
+static void on_thread_exit(void *v) {
+    if (v)
+        put_back(v);
+}
+
 static void make_key(void) {
     /* Without a key there is no scratch: every call then reports ENOMEM. */
-    if (pthread_key_create(&key, destroy) != 0)
+    if (pthread_key_create(&key, on_thread_exit) != 0)
         abort();
 }
 
@@ -36,21 +61,27 @@ static scratch *get(int create) {
     scratch *sc;
     pthread_once(&key_once, make_key);
     sc = pthread_getspecific(key);
-    if (!sc && create) {
-        sc = calloc(1, sizeof *sc);
-        if (sc && pthread_setspecific(key, sc) != 0) {
-            free(sc);
-            sc = NULL;
-        }
+    if (sc || !create)
+        return sc;
+    pthread_mutex_lock(&pool_lock);
+    if ((sc = pool))
+        pool = sc->next;
+    pthread_mutex_unlock(&pool_lock);
+    if (!sc && !(sc = calloc(1, sizeof *sc)))
+        return NULL;
+    sc->next = NULL;
+    if (pthread_setspecific(key, sc) != 0) {
+        put_back(sc);
+        return NULL;
     }
     return sc;
 }
 
 uint8_t *pixd__scratch(int slot_id, size_t n) {
-    scratch *sc = get(1);
+    scratch *sc;
     slot *s;
 
-    if (!sc || slot_id < 0 || slot_id >= PIXD__SCRATCH_COUNT)
+    if (slot_id < 0 || slot_id >= PIXD__SCRATCH_COUNT || !(sc = get(1)))
         return NULL;
     s = &sc->s[slot_id];
     if (n > s->cap) {
@@ -76,7 +107,7 @@ int pixd__scratch_pixels(pixd__pixels *px, int slot_id, uint32_t w, uint32_t h,
     return px->data ? 0 : -ENOMEM;
 }
 
-void pixd__scratch_trim(size_t keep) {
+void pixd__scratch_done(size_t keep) {
     scratch *sc = get(0);
     if (!sc)
         return;
@@ -87,12 +118,24 @@ void pixd__scratch_trim(size_t keep) {
             sc->s[i].cap = 0;
         }
     }
+    pthread_setspecific(key, NULL);
+    put_back(sc);
 }
 
 void pixd_image_thread_release(void) {
-    scratch *sc = get(0);
+    scratch *sc = get(0), *all;
+
     if (sc) {
         pthread_setspecific(key, NULL);
         destroy(sc);
+    }
+    pthread_mutex_lock(&pool_lock);
+    all = pool;
+    pool = NULL;
+    pthread_mutex_unlock(&pool_lock);
+    while (all) {
+        sc = all->next;
+        destroy(all);
+        all = sc;
     }
 }
