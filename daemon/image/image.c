@@ -1,6 +1,7 @@
 /* One resize job: decode (at a reduced DCT scale for JPEG), crop and
  * resample, orient, sharpen, encode. Limits are checked from headers
- * before any pixel buffer exists. */
+ * before any pixel buffer exists. JPEG to JPEG goes through YCbCr planes
+ * when it can (yuv.c), everything else through BGR(A) pixels. */
 #include "image.h"
 
 #include <errno.h>
@@ -134,6 +135,12 @@ static int decode_jpeg(job *j, const uint8_t *in, size_t n) {
     denom = pixd_image_dct_scale(info.width, info.height, &j->g, j->p->fast);
     j->r->scale_num = 1;
     j->r->scale_denom = denom;
+    if (info.planar && j->p->format == PIXD_FMT_JPEG) {
+        rc = pixd__yuv_resize(in, n, &info, denom, &j->g, j->p, j->r, j->err, j->errlen);
+        if (rc != -EAGAIN)
+            return rc < 0 ? rc : 1;
+        j->r->decode_ms = 0; /* the BGR path's decode is timed from the start */
+    }
     return pixd__jpeg_decode(j->jpeg, denom, &j->src, j->err, j->errlen);
 }
 
@@ -265,6 +272,11 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
         rc = decode_jpeg(&j, in, n);
     else
         rc = decode_other(&j, in, n);
+    if (rc == 1) { /* the planar path did the whole job */
+        r->planar = 1;
+        rc = 0;
+        goto done;
+    }
     t1 = now_ms();
     r->decode_ms = t1 - t0;
     if (rc == 0)
@@ -278,6 +290,7 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
         r->encode_ms = now_ms() - t2;
     }
 
+done:
     pixd__jpeg_close(j.jpeg);
     if (j.handle)
         j.codecs->release(j.handle);

@@ -8,7 +8,8 @@
  * sets as calls ever ran at once (see pixd_image_thread_release()).
  *
  * JPEG input is decoded by libjpeg-turbo at a reduced DCT scale, resampled
- * by OpenCV (INTER_AREA) and encoded by libjpeg-turbo. Other formats, and
+ * by OpenCV (INTER_AREA) and encoded by libjpeg-turbo; JPEG to JPEG as
+ * YCbCr planes when the input allows (yuv.c), else as BGR pixels. Other formats, and
  * PNG or WebP output, go through OpenCV's imgcodecs in the module
  * pixd-codecs.so, loaded with dlopen on first use so that the always-loaded
  * daemon does not map imgcodecs and its ~140 libraries (ARCHITECTURE.md,
@@ -70,6 +71,7 @@ typedef struct pixd_resize_result {
     int scale_num, scale_denom;     /* DCT scale used; 1/1 for non-JPEG */
     int orientation;                /* EXIF orientation applied, 1..8 */
     char in_type[8];                /* "jpeg", "png", "webp", "bmp", "gif" */
+    int planar; /* 1: JPEG to JPEG through YCbCr planes, not BGR pixels */
     double decode_ms, resize_ms, encode_ms;
 } pixd_resize_result;
 
