@@ -27,6 +27,7 @@ typedef struct job {
     pixd_resize_result *r;
     char *err;
     size_t errlen;
+    uint8_t *owned; /* the input, to free once decoded (NULL: the caller's) */
     const pixd_codecs *codecs; /* when needed */
     pixd__jpeg_dec *jpeg;
     void *handle; /* the codecs module's decoded image */
@@ -136,7 +137,8 @@ static int decode_jpeg(job *j, const uint8_t *in, size_t n) {
     j->r->scale_num = 1;
     j->r->scale_denom = denom;
     if (info.planar && j->p->format == PIXD_FMT_JPEG) {
-        rc = pixd__yuv_resize(in, n, &info, denom, &j->g, j->p, j->r, j->err, j->errlen);
+        rc = pixd__yuv_resize(in, n, &info, denom, &j->g, j->p, &j->owned, j->r, j->err,
+                              j->errlen);
         if (rc != -EAGAIN)
             return rc < 0 ? rc : 1;
         j->r->decode_ms = 0; /* the BGR path's decode is timed from the start */
@@ -251,9 +253,9 @@ static int encode(job *j, const pixd__pixels *px) {
                              j->errlen);
 }
 
-int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
-                      pixd_resize_result *r, char *err, size_t errlen) {
-    job j = {.p = p, .r = r, .err = err, .errlen = errlen};
+static int resize(const uint8_t *in, size_t n, uint8_t *owned, const pixd_resize_params *p,
+                  pixd_resize_result *r, char *err, size_t errlen) {
+    job j = {.p = p, .r = r, .err = err, .errlen = errlen, .owned = owned};
     pixd__pixels out;
     double t0, t1, t2;
     int rc;
@@ -261,10 +263,12 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
     memset(r, 0, sizeof *r);
     if (errlen)
         err[0] = '\0';
-    if ((rc = check_params(&j)) < 0)
+    if ((rc = check_params(&j)) == 0 && !in && n)
+        rc = (say(&j, "no input"), -EINVAL);
+    if (rc < 0) {
+        free(j.owned);
         return rc;
-    if (!in && n)
-        return say(&j, "no input"), -EINVAL;
+    }
     pixd__cv_init();
 
     t0 = now_ms();
@@ -277,6 +281,10 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
         rc = 0;
         goto done;
     }
+    /* The decoded pixels (or the codecs module's image) are all that is
+     * read from here on. */
+    free(j.owned);
+    j.owned = NULL;
     t1 = now_ms();
     r->decode_ms = t1 - t0;
     if (rc == 0)
@@ -291,6 +299,7 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
     }
 
 done:
+    free(j.owned);
     pixd__jpeg_close(j.jpeg);
     if (j.handle)
         j.codecs->release(j.handle);
@@ -303,4 +312,14 @@ done:
             snprintf(err, errlen, "image processing failed (error %d)", -rc);
     }
     return rc;
+}
+
+int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
+                      pixd_resize_result *r, char *err, size_t errlen) {
+    return resize(in, n, NULL, p, r, err, errlen);
+}
+
+int pixd_image_resize_owned(uint8_t *in, size_t n, const pixd_resize_params *p,
+                            pixd_resize_result *r, char *err, size_t errlen) {
+    return resize(in, n, in, p, r, err, errlen);
 }

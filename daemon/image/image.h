@@ -95,6 +95,13 @@ void pixd_resize_params_default(pixd_resize_params *p);
 int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
                       pixd_resize_result *r, char *err, size_t errlen);
 
+/* The same, but in is malloc'd and becomes the call's: it is freed as soon
+ * as the image is decoded (before resampling and encoding, so that a job
+ * does not hold its input and its output buffers at once), and in every
+ * case before the call returns. */
+int pixd_image_resize_owned(uint8_t *in, size_t n, const pixd_resize_params *p,
+                            pixd_resize_result *r, char *err, size_t errlen);
+
 /* Free the scratch buffers now: the calling thread's and every idle set in
  * the pool (they are kept between jobs to avoid page faults on every
  * image). Call it only when no other thread is inside this library. */

@@ -77,14 +77,15 @@ int pixd__jpeg_encode_planes(const pixd__pixels *planes, int n, int quality, int
  * and Cr planes; each plane is cropped, resampled, turned upright and (Y
  * only) sharpened, then encoded as 4:2:0 (gray stays gray). No colour
  * conversion and no chroma up- or downsampling on the way, and the
- * buffers are half those of BGR pixels. Fills data, len, out_width,
+ * buffers are half those of BGR pixels. *owned (when not NULL) is freed
+ * and set to NULL once decoded. Fills data, len, out_width,
  * out_height and the times of r. Returns 0; -EAGAIN when TurboJPEG would
  * not decode the image without a warning (the caller then takes the BGR
  * path, whose decoder tells corrupt data from harmless oddities); or
  * another negative errno with err set. */
 int pixd__yuv_resize(const uint8_t *in, size_t n, const pixd__jpeg_info *info, int denom,
                      const pixd_image_geometry *g, const pixd_resize_params *p,
-                     pixd_resize_result *r, char *err, size_t errlen);
+                     uint8_t **owned, pixd_resize_result *r, char *err, size_t errlen);
 
 /* resample.cpp: OpenCV core/imgproc, never throwing into C. Each returns
  * 0 or a negative errno. dst is allocated by the caller. */

@@ -13,6 +13,7 @@
  * warning pass. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -144,7 +145,7 @@ static int transform(planes *cur, const pixd_image_geometry *g, uint32_t in_w, u
 
 int pixd__yuv_resize(const uint8_t *in, size_t n, const pixd__jpeg_info *info, int denom,
                      const pixd_image_geometry *g, const pixd_resize_params *p,
-                     pixd_resize_result *r, char *err, size_t errlen) {
+                     uint8_t **owned, pixd_resize_result *r, char *err, size_t errlen) {
     planes pl;
     double t0 = now_ms(), t1, t2;
     int rc = decode(in, n, info, denom, &pl);
@@ -153,6 +154,8 @@ int pixd__yuv_resize(const uint8_t *in, size_t n, const pixd__jpeg_info *info, i
     r->decode_ms = t1 - t0;
     if (rc == -EAGAIN)
         return rc;
+    free(*owned);
+    *owned = NULL;
     if (rc == 0)
         rc = transform(&pl, g, info->width, info->height, info->orientation, p);
     t2 = now_ms();
