@@ -12,9 +12,6 @@
 #include "imghdr.h"
 #include "internal.h"
 
-/* As image.c: what stays in the pool after a job. */
-#define SCRATCH_KEEP ((size_t)16 << 20)
-
 static int too_many(uint32_t w, uint32_t h, uint64_t max, char *err, size_t errlen) {
     uint64_t px = (uint64_t)w * h;
     if (!max || px <= max)
@@ -138,7 +135,7 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
     else
         rc = decode_other(in, n, max_pixels, &px, out, err, errlen);
     if (rc < 0) {
-        pixd__scratch_done(SCRATCH_KEEP);
+        pixd__scratch_done(PIXD__SCRATCH_KEEP);
         return rc;
     }
     out->data = px.data;
@@ -149,4 +146,4 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
     return 0;
 }
 
-void pixd_image_decode_done(void) { pixd__scratch_done(SCRATCH_KEEP); }
+void pixd_image_decode_done(void) { pixd__scratch_done(PIXD__SCRATCH_KEEP); }

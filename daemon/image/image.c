@@ -18,10 +18,6 @@
 #include "imghdr.h"
 #include "internal.h"
 
-/* Scratch buffers up to this size stay in the pool between jobs:
- * enough for a 12 MP photo decoded at 1/2, not for a 50 MP one at 1/1. */
-#define SCRATCH_KEEP ((size_t)16 << 20)
-
 typedef struct job {
     const pixd_resize_params *p;
     pixd_resize_result *r;
@@ -141,7 +137,6 @@ static int decode_jpeg(job *j, const uint8_t *in, size_t n) {
                               j->errlen);
         if (rc != -EAGAIN)
             return rc < 0 ? rc : 1;
-        j->r->decode_ms = 0; /* the BGR path's decode is timed from the start */
     }
     return pixd__jpeg_decode(j->jpeg, denom, &j->src, j->err, j->errlen);
 }
@@ -303,7 +298,7 @@ done:
     pixd__jpeg_close(j.jpeg);
     if (j.handle)
         j.codecs->release(j.handle);
-    pixd__scratch_done(SCRATCH_KEEP);
+    pixd__scratch_done(PIXD__SCRATCH_KEEP);
     if (rc < 0) {
         free(r->data);
         r->data = NULL;

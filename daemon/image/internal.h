@@ -43,6 +43,9 @@ int pixd__scratch_pixels(pixd__pixels *px, int slot, uint32_t w, uint32_t h, int
  * image does not pin its memory for the process's life, and give the set
  * back to the pool (a no-op when the thread holds none). */
 void pixd__scratch_done(size_t keep);
+/* What jobs keep: enough for a 12 MP photo decoded at 1/2, not for a 50 MP
+ * one at 1/1. */
+#define PIXD__SCRATCH_KEEP ((size_t)16 << 20)
 
 /* jpeg.c: libjpeg-turbo. A decoder is opened on the caller's bytes (which
  * must outlive it), reports the header, then decodes at a DCT scale into
