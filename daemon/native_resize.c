@@ -157,8 +157,8 @@ static int parse_request(rjob *j, const pixproto_frame *f, const pixd_server *sr
 
 static void resize_work(pixd_job *pj) {
     rjob *j = (rjob *)pj;
-    j->err = pixd_image_resize(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
-    free(j->in);
+    /* The input is freed once decoded, before the output exists. */
+    j->err = pixd_image_resize_owned(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
     j->in = NULL;
     if (j->err == 0 && j->store_as[0])
         EVP_Digest(j->res.data, j->res.len, j->sha256, NULL, EVP_sha256(), NULL);

@@ -249,6 +249,7 @@ static void classify_work(pixd_job *pj) {
     np = (pixd_net_pixels){px.data, px.width, px.height, px.stride, px.channels};
     q->err = q->c->ops->run(m->net, &np, q->scores, m->labels.n, &pre, &infer, q->msg,
                             sizeof q->msg);
+    pixd_image_decode_done();
     q->r.preprocess_us = (uint64_t)(pre * 1000.0);
     q->r.inference_us = (uint64_t)(infer * 1000.0);
     if (q->err < 0)

@@ -234,8 +234,8 @@ static void fail(hjob *j, int err, const char *msg) {
 
 static void resize_work(pixd_job *pj) {
     hjob *j = (hjob *)pj;
-    j->err = pixd_image_resize(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
-    free(j->in);
+    /* The input is freed once decoded, before the output exists. */
+    j->err = pixd_image_resize_owned(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
     j->in = NULL;
 }
 

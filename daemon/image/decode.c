@@ -134,8 +134,10 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
         rc = decode_jpeg(in, n, min_w, min_h, max_pixels, &px, out, err, errlen);
     else
         rc = decode_other(in, n, max_pixels, &px, out, err, errlen);
-    if (rc < 0)
+    if (rc < 0) {
+        pixd__scratch_done(PIXD__SCRATCH_KEEP);
         return rc;
+    }
     out->data = px.data;
     out->width = px.width;
     out->height = px.height;
@@ -143,3 +145,5 @@ int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_
     out->channels = px.channels;
     return 0;
 }
+
+void pixd_image_decode_done(void) { pixd__scratch_done(PIXD__SCRATCH_KEEP); }

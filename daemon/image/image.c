@@ -1,6 +1,7 @@
 /* One resize job: decode (at a reduced DCT scale for JPEG), crop and
  * resample, orient, sharpen, encode. Limits are checked from headers
- * before any pixel buffer exists. */
+ * before any pixel buffer exists. JPEG to JPEG goes through YCbCr planes
+ * when it can (yuv.c), everything else through BGR(A) pixels. */
 #include "image.h"
 
 #include <errno.h>
@@ -17,15 +18,12 @@
 #include "imghdr.h"
 #include "internal.h"
 
-/* Scratch buffers up to this size stay with their thread between jobs:
- * enough for a 12 MP photo decoded at 1/2, not for a 50 MP one at 1/1. */
-#define SCRATCH_KEEP ((size_t)16 << 20)
-
 typedef struct job {
     const pixd_resize_params *p;
     pixd_resize_result *r;
     char *err;
     size_t errlen;
+    uint8_t *owned; /* the input, to free once decoded (NULL: the caller's) */
     const pixd_codecs *codecs; /* when needed */
     pixd__jpeg_dec *jpeg;
     void *handle; /* the codecs module's decoded image */
@@ -134,6 +132,12 @@ static int decode_jpeg(job *j, const uint8_t *in, size_t n) {
     denom = pixd_image_dct_scale(info.width, info.height, &j->g, j->p->fast);
     j->r->scale_num = 1;
     j->r->scale_denom = denom;
+    if (info.planar && j->p->format == PIXD_FMT_JPEG) {
+        rc = pixd__yuv_resize(in, n, &info, denom, &j->g, j->p, &j->owned, j->r, j->err,
+                              j->errlen);
+        if (rc != -EAGAIN)
+            return rc < 0 ? rc : 1;
+    }
     return pixd__jpeg_decode(j->jpeg, denom, &j->src, j->err, j->errlen);
 }
 
@@ -244,9 +248,9 @@ static int encode(job *j, const pixd__pixels *px) {
                              j->errlen);
 }
 
-int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
-                      pixd_resize_result *r, char *err, size_t errlen) {
-    job j = {.p = p, .r = r, .err = err, .errlen = errlen};
+static int resize(const uint8_t *in, size_t n, uint8_t *owned, const pixd_resize_params *p,
+                  pixd_resize_result *r, char *err, size_t errlen) {
+    job j = {.p = p, .r = r, .err = err, .errlen = errlen, .owned = owned};
     pixd__pixels out;
     double t0, t1, t2;
     int rc;
@@ -254,10 +258,12 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
     memset(r, 0, sizeof *r);
     if (errlen)
         err[0] = '\0';
-    if ((rc = check_params(&j)) < 0)
+    if ((rc = check_params(&j)) == 0 && !in && n)
+        rc = (say(&j, "no input"), -EINVAL);
+    if (rc < 0) {
+        free(j.owned);
         return rc;
-    if (!in && n)
-        return say(&j, "no input"), -EINVAL;
+    }
     pixd__cv_init();
 
     t0 = now_ms();
@@ -265,6 +271,15 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
         rc = decode_jpeg(&j, in, n);
     else
         rc = decode_other(&j, in, n);
+    if (rc == 1) { /* the planar path did the whole job */
+        r->planar = 1;
+        rc = 0;
+        goto done;
+    }
+    /* The decoded pixels (or the codecs module's image) are all that is
+     * read from here on. */
+    free(j.owned);
+    j.owned = NULL;
     t1 = now_ms();
     r->decode_ms = t1 - t0;
     if (rc == 0)
@@ -278,10 +293,12 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
         r->encode_ms = now_ms() - t2;
     }
 
+done:
+    free(j.owned);
     pixd__jpeg_close(j.jpeg);
     if (j.handle)
         j.codecs->release(j.handle);
-    pixd__scratch_trim(SCRATCH_KEEP);
+    pixd__scratch_done(PIXD__SCRATCH_KEEP);
     if (rc < 0) {
         free(r->data);
         r->data = NULL;
@@ -290,4 +307,14 @@ int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
             snprintf(err, errlen, "image processing failed (error %d)", -rc);
     }
     return rc;
+}
+
+int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
+                      pixd_resize_result *r, char *err, size_t errlen) {
+    return resize(in, n, NULL, p, r, err, errlen);
+}
+
+int pixd_image_resize_owned(uint8_t *in, size_t n, const pixd_resize_params *p,
+                            pixd_resize_result *r, char *err, size_t errlen) {
+    return resize(in, n, in, p, r, err, errlen);
 }

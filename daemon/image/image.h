@@ -3,11 +3,13 @@
  *
  * Thread-safe and meant to run on a worker thread, one job per call: no
  * state is shared between calls except what is loaded once (the codecs
- * module) and per-thread scratch buffers, which are reused from one job to
- * the next on the same thread (see pixd_image_thread_release()).
+ * module) and a pool of scratch buffers, lent to a thread for one call and
+ * reused by the next job on any thread, so that there are only as many
+ * sets as calls ever ran at once (see pixd_image_thread_release()).
  *
  * JPEG input is decoded by libjpeg-turbo at a reduced DCT scale, resampled
- * by OpenCV (INTER_AREA) and encoded by libjpeg-turbo. Other formats, and
+ * by OpenCV (INTER_AREA) and encoded by libjpeg-turbo; JPEG to JPEG as
+ * YCbCr planes when the input allows (yuv.c), else as BGR pixels. Other formats, and
  * PNG or WebP output, go through OpenCV's imgcodecs in the module
  * pixd-codecs.so, loaded with dlopen on first use so that the always-loaded
  * daemon does not map imgcodecs and its ~140 libraries (ARCHITECTURE.md,
@@ -69,6 +71,7 @@ typedef struct pixd_resize_result {
     int scale_num, scale_denom;     /* DCT scale used; 1/1 for non-JPEG */
     int orientation;                /* EXIF orientation applied, 1..8 */
     char in_type[8];                /* "jpeg", "png", "webp", "bmp", "gif" */
+    int planar; /* 1: JPEG to JPEG through YCbCr planes, not BGR pixels */
     double decode_ms, resize_ms, encode_ms;
 } pixd_resize_result;
 
@@ -92,14 +95,23 @@ void pixd_resize_params_default(pixd_resize_params *p);
 int pixd_image_resize(const uint8_t *in, size_t n, const pixd_resize_params *p,
                       pixd_resize_result *r, char *err, size_t errlen);
 
-/* Free the calling thread's scratch buffers now rather than at its exit
- * (they are kept between jobs to avoid page faults on every image). */
+/* The same, but in is malloc'd and becomes the call's: it is freed as soon
+ * as the image is decoded (before resampling and encoding, so that a job
+ * does not hold its input and its output buffers at once), and in every
+ * case before the call returns. */
+int pixd_image_resize_owned(uint8_t *in, size_t n, const pixd_resize_params *p,
+                            pixd_resize_result *r, char *err, size_t errlen);
+
+/* Free the scratch buffers now: the calling thread's and every idle set in
+ * the pool (they are kept between jobs to avoid page faults on every
+ * image). Call it only when no other thread is inside this library. */
 void pixd_image_thread_release(void);
 
 /* ---- decoding for analysis (classification) ---- */
 
-/* Decoded pixels: 1 (gray), 3 (BGR) or 4 (BGRA) channels, in the calling
- * thread's scratch buffers, valid until its next call into this library. */
+/* Decoded pixels: 1 (gray), 3 (BGR) or 4 (BGRA) channels, in scratch
+ * buffers lent to the calling thread, valid until its next call into this
+ * library (pixd_image_decode_done() included). */
 typedef struct pixd_image_pixels {
     const uint8_t *data;
     uint32_t width, height;
@@ -116,6 +128,10 @@ typedef struct pixd_image_pixels {
  * set, as pixd_image_resize. */
 int pixd_image_decode(const uint8_t *in, size_t n, uint32_t min_w, uint32_t min_h,
                       uint64_t max_pixels, pixd_image_pixels *out, char *err, size_t errlen);
+
+/* The caller is done with the pixels of pixd_image_decode(): their buffers
+ * go back to the pool for the next job on any thread. */
+void pixd_image_decode_done(void);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* JPEG through libjpeg-turbo's libjpeg API: scaled decoding straight into
- * a scratch buffer, and encoding into a growing malloc'd buffer.
+ * a scratch buffer, and encoding (of interleaved pixels or of YCbCr planes)
+ * into a growing malloc'd buffer.
  *
  * libjpeg reports errors by calling error_exit, which must not return; we
  * longjmp back to the function that set up the call. State that must
@@ -132,6 +133,35 @@ static int find_orientation(j_decompress_ptr cinfo) {
     return 0;
 }
 
+/* Whether the planar path (yuv.c) can take the image whose header cinfo
+ * holds: YCbCr or gray in one sequential scan (its decoder needs no
+ * coefficient buffer for the whole image, so the memory cap and the scan
+ * limit this decoder enforces have nothing to guard), chroma 1x1, luma
+ * sampled as TurboJPEG knows (4:4:4, 4:2:2, 4:2:0, 4:4:0). */
+static void planar_info(j_decompress_ptr c, pixd__jpeg_info *info) {
+    const jpeg_component_info *y = &c->comp_info[0];
+    int h = y->h_samp_factor, v = y->v_samp_factor;
+
+    info->planar = 0;
+    info->h_samp = info->v_samp = 1;
+    if (c->progressive_mode || c->comps_in_scan != c->num_components)
+        return;
+    if (c->jpeg_color_space == JCS_GRAYSCALE && c->num_components == 1) {
+        info->planar = 1;
+        return;
+    }
+    if (c->jpeg_color_space != JCS_YCbCr || c->num_components != 3)
+        return;
+    for (int i = 1; i < 3; i++)
+        if (c->comp_info[i].h_samp_factor != 1 || c->comp_info[i].v_samp_factor != 1)
+            return;
+    if ((h == 1 || h == 2) && (v == 1 || v == 2)) {
+        info->planar = 1;
+        info->h_samp = h;
+        info->v_samp = v;
+    }
+}
+
 int pixd__jpeg_open(pixd__jpeg_dec **out, const uint8_t *in, size_t n,
                     uint64_t max_pixels, pixd__jpeg_info *info, char *err,
                     size_t errlen) {
@@ -186,6 +216,7 @@ int pixd__jpeg_open(pixd__jpeg_dec **out, const uint8_t *in, size_t n,
                  d->cinfo.num_components);
         return -ENOTSUP;
     }
+    planar_info(&d->cinfo, info);
     return 0;
 }
 
@@ -278,11 +309,61 @@ static boolean dest_grow(j_compress_ptr c) {
 
 static void dest_term(j_compress_ptr c) { (void)c; }
 
-/* The part of encoding that libjpeg may leave by longjmp. */
-static int compress(encoder *e, const pixd__pixels *px, int quality, int progressive,
+/* Planes (Y, then Cb and Cr at half width and height, 4:2:0) into libjpeg
+ * as raw data: a band of max_v_samp_factor * 8 luma rows at a time, each
+ * component's rows as wide as its blocks. Rows are used in place when
+ * their width is whole blocks; otherwise (and past the bottom) they are
+ * copied into a band buffer with the last column and row repeated, as
+ * libjpeg's own downsampler pads. */
+static void write_planes(j_compress_ptr c, const pixd__pixels *planes, uint8_t *band) {
+    JSAMPROW rows[3][2 * DCTSIZE];
+    JSAMPARRAY arr[3] = {rows[0], rows[1], rows[2]};
+
+    while (c->next_scanline < c->image_height) {
+        uint8_t *b = band;
+        for (int ci = 0; ci < c->num_components; ci++) {
+            const jpeg_component_info *comp = &c->comp_info[ci];
+            const pixd__pixels *pl = &planes[ci];
+            size_t w = (size_t)comp->width_in_blocks * DCTSIZE;
+            uint32_t y0 = c->next_scanline * (uint32_t)comp->v_samp_factor /
+                          (uint32_t)c->max_v_samp_factor;
+            for (int k = 0; k < comp->v_samp_factor * DCTSIZE; k++) {
+                uint32_t y = y0 + (uint32_t)k < pl->height ? y0 + (uint32_t)k : pl->height - 1;
+                uint8_t *src = pl->data + (size_t)y * pl->stride;
+                if (w == pl->width) {
+                    rows[ci][k] = src;
+                    continue;
+                }
+                memcpy(b, src, pl->width);
+                memset(b + pl->width, src[pl->width - 1], w - pl->width);
+                rows[ci][k] = b;
+                b += w;
+            }
+        }
+        jpeg_write_raw_data(c, arr, (JDIMENSION)(c->max_v_samp_factor * DCTSIZE));
+    }
+}
+
+/* The band write_planes() may need: every component's rows of one band,
+ * blocks wide (one more block than the plane, at most). */
+static size_t band_size(const pixd__pixels *planes, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += ((size_t)planes[i].width + 2 * DCTSIZE) * (i == 0 ? 2 : 1) * DCTSIZE;
+    return total;
+}
+
+/* The part of encoding that libjpeg may leave by longjmp. px is one
+ * interleaved image (n == 0) or n planes. */
+static int compress(encoder *e, const pixd__pixels *px, int n, int quality, int progressive,
                     char *err, size_t errlen) {
     j_compress_ptr c = &e->cinfo;
+    uint8_t *band = NULL;
 
+    if (n && !(band = pixd__scratch(PIXD__SCRATCH_ROW, band_size(px, n)))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
     if (setjmp(e->err.jb))
         return fail(&e->err, err, errlen);
     jpeg_create_compress(c);
@@ -292,14 +373,25 @@ static int compress(encoder *e, const pixd__pixels *px, int quality, int progres
     c->dest = &e->dest;
     c->image_width = px->width;
     c->image_height = px->height;
-    c->input_components = px->channels;
-    c->in_color_space = px->channels == 1 ? JCS_GRAYSCALE : JCS_EXT_BGR;
-    jpeg_set_defaults(c);
+    if (n) {
+        c->input_components = n;
+        c->in_color_space = n == 1 ? JCS_GRAYSCALE : JCS_YCbCr;
+    } else {
+        c->input_components = px->channels;
+        c->in_color_space = px->channels == 1 ? JCS_GRAYSCALE : JCS_EXT_BGR;
+    }
+    jpeg_set_defaults(c); /* colour: Y 2x2, Cb and Cr 1x1, i.e. 4:2:0 */
     jpeg_set_quality(c, quality, TRUE);
     c->optimize_coding = TRUE;
+    c->raw_data_in = n ? TRUE : FALSE;
     if (progressive)
         jpeg_simple_progression(c);
     jpeg_start_compress(c, TRUE);
+    if (n) {
+        write_planes(c, px, band);
+        jpeg_finish_compress(c);
+        return 0;
+    }
     while (c->next_scanline < c->image_height) {
         JSAMPROW rows[16];
         JDIMENSION k = 0, left = c->image_height - c->next_scanline;
@@ -311,8 +403,8 @@ static int compress(encoder *e, const pixd__pixels *px, int quality, int progres
     return 0;
 }
 
-int pixd__jpeg_encode(const pixd__pixels *px, int quality, int progressive,
-                      uint8_t **out, size_t *len, char *err, size_t errlen) {
+static int encode(const pixd__pixels *px, int n, int quality, int progressive,
+                  uint8_t **out, size_t *len, char *err, size_t errlen) {
     encoder *e = calloc(1, sizeof *e);
     int r;
 
@@ -330,7 +422,7 @@ int pixd__jpeg_encode(const pixd__pixels *px, int quality, int progressive,
     }
     errmgr_init(&e->err);
     e->cinfo.err = &e->err.pub;
-    r = compress(e, px, quality, progressive, err, errlen);
+    r = compress(e, px, n, quality, progressive, err, errlen);
     if (r == 0) {
         *len = e->cap - e->dest.free_in_buffer;
         *out = e->buf;
@@ -340,4 +432,14 @@ int pixd__jpeg_encode(const pixd__pixels *px, int quality, int progressive,
     free(e->buf);
     free(e);
     return r;
+}
+
+int pixd__jpeg_encode(const pixd__pixels *px, int quality, int progressive,
+                      uint8_t **out, size_t *len, char *err, size_t errlen) {
+    return encode(px, 0, quality, progressive, out, len, err, errlen);
+}
+
+int pixd__jpeg_encode_planes(const pixd__pixels *planes, int n, int quality, int progressive,
+                             uint8_t **out, size_t *len, char *err, size_t errlen) {
+    return encode(planes, n, quality, progressive, out, len, err, errlen);
 }

@@ -71,8 +71,8 @@ static void feed(pixd_conn *c, const uint8_t *d, size_t n);
 
 static void resize_work(pixd_job *pj) {
     rz_job *j = (rz_job *)pj;
-    j->err = pixd_image_resize(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
-    free(j->in);
+    /* The input is freed once decoded, before the output exists. */
+    j->err = pixd_image_resize_owned(j->in, j->in_len, &j->p, &j->res, j->msg, sizeof j->msg);
     j->in = NULL;
 }
 

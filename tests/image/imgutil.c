@@ -65,13 +65,19 @@ void tu_fill_rect(uint8_t *px, uint32_t w, int channels, uint32_t x0, uint32_t y
 
 uint8_t *tu_jpeg(const uint8_t *px, uint32_t w, uint32_t h, int channels, int quality,
                  size_t *len) {
+    return tu_jpeg_sub(px, w, h, channels, quality, channels == 1 ? TJSAMP_GRAY : TJSAMP_420,
+                       0, len);
+}
+
+uint8_t *tu_jpeg_sub(const uint8_t *px, uint32_t w, uint32_t h, int channels, int quality,
+                     int subsamp, int progressive, size_t *len) {
     tjhandle tj = tjInitCompress();
     unsigned char *buf = NULL;
     unsigned long n = 0;
     uint8_t *out;
     if (!tj || tjCompress2(tj, px, (int)w, 0, (int)h, channels == 1 ? TJPF_GRAY : TJPF_BGR,
-                           &buf, &n, channels == 1 ? TJSAMP_GRAY : TJSAMP_420, quality,
-                           0) != 0) {
+                           &buf, &n, subsamp, quality,
+                           progressive ? TJFLAG_PROGRESSIVE : 0) != 0) {
         fprintf(stderr, "tjCompress2: %s\n", tjGetErrorStr2(tj));
         abort();
     }

@@ -19,6 +19,9 @@ void tu_fill_rect(uint8_t *px, uint32_t w, int channels, uint32_t x0, uint32_t y
 /* JPEG with TurboJPEG: 1 (gray) or 3 channels, 4:2:0 for colour. */
 uint8_t *tu_jpeg(const uint8_t *px, uint32_t w, uint32_t h, int channels, int quality,
                  size_t *len);
+/* The same with TurboJPEG's subsampling (TJSAMP_*), progressive or not. */
+uint8_t *tu_jpeg_sub(const uint8_t *px, uint32_t w, uint32_t h, int channels, int quality,
+                     int subsamp, int progressive, size_t *len);
 /* Decode with TurboJPEG into BGR (or gray when *channels is 1 on
  * return: the JPEG is grayscale). */
 uint8_t *tu_unjpeg(const uint8_t *jpg, size_t len, uint32_t *w, uint32_t *h,
