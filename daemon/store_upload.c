@@ -264,6 +264,8 @@ static void hash_after(store_job *j, int status) {
     pixd_upload *u = (pixd_upload *)((char *)j - offsetof(pixd_upload, hjob));
 
     u->hrunning = 0;
+    free_chunks(u->hbatch); /* NULL unless the job was cancelled before it ran */
+    u->hbatch = NULL;
     if (!u->ops) { /* the owner left while the job ran */
         if (!busy(u))
             submit(u, STEP_ABORT);
