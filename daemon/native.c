@@ -95,9 +95,23 @@ static int cmd_cancel(pixd_conn *c, native_state *st, const pixproto_frame *f) {
     return 0;
 }
 
+void pixd__native_req_hold(native_req *req, int hold) {
+    if (!req->conn || (!hold && !req->holds))
+        return;
+    if (hold)
+        req->holds++;
+    else
+        req->holds--;
+    pixd_conn_hold(req->conn, hold);
+}
+
 void pixd__native_req_detach(native_req *req) {
     if (req->conn) {
         native_state *st = req->conn->state;
+        /* A cancelled upload may have stopped the reading (waiting for the
+         * disk): the connection reads on without it. */
+        while (req->holds)
+            pixd__native_req_hold(req, 0);
         native_req **p = &st->reqs;
         while (*p && *p != req)
             p = &(*p)->next;

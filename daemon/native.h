@@ -31,6 +31,7 @@ struct native_req {
     pixd_upload *up;
     pixd_download *down;
     void *job;               /* native_resize.c's state */
+    unsigned holds;          /* holds on conn it has taken (pixd__native_req_hold) */
 };
 
 /* A message handler returns 0, or a negative PIXPROTO_E* code that the
@@ -46,6 +47,9 @@ native_req *pixd__native_req_new(pixd_conn *c, native_state *st, uint32_t id, ui
 void pixd__native_req_done(native_req *req);
 /* Unlink req, set conn to NULL and call its cancel(). */
 void pixd__native_req_detach(native_req *req);
+/* Stop (hold 1) or resume (hold 0) reading from req's connection for req;
+ * what it still holds when detached is given back then. */
+void pixd__native_req_hold(native_req *req, int hold);
 
 /* native_auth.c */
 /* WELCOME for version v, with a fresh challenge when keys are needed. */

@@ -303,7 +303,7 @@ int pixd__native_classify(pixd_conn *c, native_state *st, const pixproto_frame *
     if (source[0]) {
         j->stage = ST_READING;
         if ((r = pixd_store_read(srv->store, source, pixd__native_input_max(srv), source_read, j)) < 0)
-            fail(j, r, pixd__native_read_error(r));
+            fail(j, r, r == -EINVAL ? "bad SOURCE name" : pixd__native_read_error(r));
         return 0;
     }
     if (camera[0]) {

@@ -84,7 +84,6 @@ const char *pixd__native_read_error(int err) {
     switch (err) {
     case -EFBIG: return "stored image is larger than this server takes for a job";
     case -ENOENT: return "no such file in the store";
-    case -EINVAL: return "bad SOURCE name";
     default: return NULL;
     }
 }

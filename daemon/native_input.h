@@ -33,7 +33,8 @@ int pixd__native_input_data(pixd_inbuf *b, const pixproto_frame *f, const char *
  * with *why when bytes are missing. */
 uint8_t *pixd__native_input_end(pixd_inbuf *b, size_t *len, const char **why);
 
-/* What to tell the client when reading a stored image failed with err. */
+/* What to tell the client when reading a stored image failed with err
+ * (a bad name, -EINVAL from the call itself, is the caller's to say). */
 const char *pixd__native_read_error(int err);
 
 extern const char pixd__native_busy_msg[];

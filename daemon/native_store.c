@@ -109,9 +109,7 @@ static void up_done(void *ctx, int err, const char *msg, const pixproto_entry *e
 }
 
 static void up_hold(void *ctx, int hold) {
-    native_req *req = ctx;
-    if (req->conn)
-        pixd_conn_hold(req->conn, hold);
+    pixd__native_req_hold(ctx, hold);
 }
 
 static const pixd_upload_ops upload_ops = {.done = up_done, .hold = up_hold};

@@ -239,10 +239,14 @@ static void submit(pixd_upload *u, enum step step) {
     u->step = step;
     u->running = 1;
     if (pixd__store_submit(u->job.st, &u->job) < 0) {
-        /* The queue refuses only when the loop is closing. */
+        /* libuv refuses work only without a work callback: not seen. Free
+         * the upload unless the hash job still runs (its end does). */
         u->running = 0;
-        remove_tmp(u);
-        destroy(u);
+        u->ops = NULL;
+        if (!u->hrunning) {
+            remove_tmp(u);
+            destroy(u);
+        }
     }
 }
 
@@ -510,6 +514,10 @@ int pixd_upload_end(pixd_upload *u, const uint8_t *sha256) {
 void pixd_upload_abort(pixd_upload *u) {
     if (!u->ops)
         return;
+    if (u->holding) {
+        u->holding = 0;
+        u->ops->hold(u->ctx, 0);
+    }
     u->ops = NULL;
     release(u);
     if (!busy(u))
