@@ -217,6 +217,36 @@ class Store(PixdTestCase):
         c.send(frame(T_PING, fid=4))
         self.assertEqual(c.recv()[:3], (T_PONG, 0, 4))
 
+    def test_store_cancel_while_waiting_for_the_disk_keeps_reading(self):
+        # An upload's chunks pile up while its first write runs: past 2 MiB
+        # (BUFFER_HIGH) pixd stops reading the connection until the disk
+        # catches up. Sent at once, 34 chunks of 64 KiB cross that line in
+        # one read pass, and the CANCEL right behind the last is handled
+        # while reading is stopped: the connection must read on.
+        chunk = 64 << 10
+        for i in range(5):
+            c = Raw(self.pixd.addr())
+            fid = 10 + i
+            head = frame(T_PUT, field(TAG_NAME, f"held{i}.bin") + field(TAG_SIZE, 64 << 20),
+                         fid=fid, flags=F_MORE)
+            data = b"".join(frame(T_DATA, os.urandom(chunk), fid=fid, flags=F_MORE)
+                            for _ in range(34))
+            c.send(head + data + frame(T_CANCEL, fid=fid))
+            # The PING comes later, on its own: it is read only if reading
+            # went on after the CANCEL.
+            probe = Raw(self.pixd.addr())
+            probe.send(frame(T_PING, fid=1))
+            self.assertEqual(probe.recv()[0], T_PONG)
+            probe.close()
+            c.send(frame(T_PING, fid=99))
+            t, _, rid, _ = c.recv()
+            while rid == fid:  # anything about the cancelled upload comes first
+                t, _, rid, _ = c.recv()
+            self.assertEqual((t, rid), (T_PONG, 99))
+            c.close()
+        wait_until(lambda: os.listdir(os.path.join(self.pixd.store, ".tmp")) == [],
+                   what="temporary files removed after CANCEL")
+
     def test_store_quota(self):
         p = self.start("--max-store", "100K", "--max-upload", "60K")
         c = Raw(p.addr())
